@@ -1,0 +1,128 @@
+# xenbackd: one top-level Makefile. Each directory adds its programs and
+# tests in a module.mk fragment, included below.
+#
+#   make                 configure with defaults if needed, then build
+#   make check           install test packages if missing, build, run the
+#                        suite, then again under ASan+UBSan, then fuzz briefly
+#   make install DESTDIR=...
+#
+# O is the build directory; SAN=1 builds with AddressSanitizer and UBSan.
+
+O   ?= build
+SAN ?=
+
+.DEFAULT_GOAL := all
+.SUFFIXES:
+.DELETE_ON_ERROR:
+
+# A fresh clone configures itself with defaults; ./configure run by hand wins.
+config.mk:
+	tools/install-deps build
+	./autogen.sh
+	./configure
+include config.mk
+
+XEN_LIBS   = -lxenstore -lxengnttab -lxenevtchn -lxentoolcore -lxentoollog
+EV_LIBS    = -lev
+URING_LIBS = $(if $(filter 1,$(HAVE_LIBURING)),-luring)
+SD_LIBS    = $(if $(filter 1,$(HAVE_SYSTEMD)),-lsystemd)
+
+XBD_CFLAGS = -std=c11 -D_GNU_SOURCE -fPIC -Wall -Wextra -Werror \
+	-Wno-unused-parameter -Iinclude -Isrc -MMD -MP \
+	-DHAVE_LIBURING=$(HAVE_LIBURING) -DHAVE_SYSTEMD=$(HAVE_SYSTEMD) \
+	-DXENDIR='"$(xendir)"' -DRUNDIR='"$(rundir)"' \
+	-DXBD_VERSION='"$(shell sed -n 's/^AC_INIT(\[xenbackd\], \[\([^]]*\)\].*/\1/p' configure.ac)"'
+SAN_FLAGS  = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+ALL_CFLAGS = $(XBD_CFLAGS) $(CPPFLAGS) $(if $(SAN),$(SAN_FLAGS) -O1 -g,$(CFLAGS))
+ALL_LDFLAGS = $(LDFLAGS) $(if $(SAN),$(SAN_FLAGS))
+
+FUZZ_CC     = clang
+FUZZ_CFLAGS = $(filter-out -MMD -MP,$(XBD_CFLAGS)) -g -O1 \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+
+PROGRAMS :=
+TESTS    :=
+FUZZERS  :=
+
+# $(eval $(call program,NAME,SOURCES,LIBS)): $(O)/NAME from SOURCES.
+define program
+$(O)/$(1): $(addprefix $(O)/,$(2:.c=.o))
+	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$(filter %.o,$$^) $(3)
+PROGRAMS += $(O)/$(1)
+endef
+
+# $(eval $(call shlib,NAME,SOURCES,LIBS,VERSION_SCRIPT)): a shared library
+# whose SONAME is the file name of NAME.
+define shlib
+$(O)/$(1): $(addprefix $(O)/,$(2:.c=.o)) $(4)
+	$$(CC) $$(ALL_LDFLAGS) -shared -Wl,-soname,$(notdir $(1)) \
+		-Wl,--version-script=$(4) -o $$@ $$(filter %.o,$$^) $(3)
+PROGRAMS += $(O)/$(1)
+endef
+
+# $(eval $(call fuzzer,NAME,SOURCES,LIBS)): build/fuzz/NAME, a libFuzzer
+# target; its seed corpus is tests/fuzz/corpus/NAME.
+define fuzzer
+build/fuzz/$(1): $(2)
+	@mkdir -p $$(dir $$@)
+	$$(FUZZ_CC) $$(FUZZ_CFLAGS) -o $$@ $(2) $(3)
+FUZZERS += build/fuzz/$(1)
+endef
+
+include $(sort $(wildcard src/module.mk src/*/module.mk tests/module.mk tests/*/module.mk))
+
+$(O)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)
+
+all: $(PROGRAMS)
+
+# The list of tests for this build directory, read by tests/run-tests.
+$(O)/tests.list: FORCE
+	@mkdir -p $(O)
+	@printf '%s\n' $(TESTS) > $@.tmp
+	@cmp -s $@.tmp $@ 2>/dev/null && rm -f $@.tmp || mv $@.tmp $@
+
+fuzzers: $(FUZZERS)
+
+FUZZ_SECONDS ?= 20
+check:
+	tools/install-deps check
+	$(MAKE) O=build all build/tests.list
+	$(MAKE) O=build-asan SAN=1 all build-asan/tests.list
+	$(MAKE) fuzzers
+	tests/run-tests --build build --build build-asan \
+		--fuzz-seconds $(FUZZ_SECONDS) $(FUZZERS)
+
+# Only the plain build's tests, for a quick edit-test loop.
+check-quick: all $(O)/tests.list
+	tests/run-tests --build $(O)
+
+check-xen: all
+	tests/xen/run
+
+INSTALL_PROGRAMS := $(filter $(O)/xenbackd $(O)/xenbackctl,$(PROGRAMS))
+install: all
+	$(MKDIR_P) $(DESTDIR)$(sbindir) $(DESTDIR)$(xendir)/scripts \
+		$(DESTDIR)$(includedir)/xenbackd
+	$(if $(INSTALL_PROGRAMS),$(INSTALL) -m 755 $(INSTALL_PROGRAMS) $(DESTDIR)$(sbindir))
+	$(if $(wildcard hotplug/*),$(INSTALL) -m 755 $(wildcard hotplug/*) $(DESTDIR)$(xendir)/scripts)
+	$(if $(wildcard include/xenbackd/*.h),$(INSTALL) -m 644 $(wildcard include/xenbackd/*.h) $(DESTDIR)$(includedir)/xenbackd)
+	$(foreach s,5 8 3,$(if $(wildcard man/*.$(s)),$(MKDIR_P) $(DESTDIR)$(mandir)/man$(s) && \
+		$(INSTALL) -m 644 $(wildcard man/*.$(s)) $(DESTDIR)$(mandir)/man$(s);))
+	$(if $(wildcard systemd/*.service),$(MKDIR_P) $(DESTDIR)$(unitdir) && \
+		$(INSTALL) -m 644 $(wildcard systemd/*.service) $(DESTDIR)$(unitdir))
+	$(if $(wildcard etc/xenbackd.conf),test -e $(DESTDIR)$(xendir)/xenbackd.conf || \
+		$(INSTALL) -m 644 etc/xenbackd.conf $(DESTDIR)$(xendir)/xenbackd.conf)
+
+clean:
+	rm -rf build build-asan
+
+distclean: clean
+	rm -rf config.mk config.log config.status configure autom4te.cache aclocal.m4 \
+		install-sh config.guess config.sub missing
+
+FORCE:
+.PHONY: all check check-quick check-xen fuzzers install clean distclean FORCE
