@@ -1,0 +1,207 @@
+/*
+ * xenbackd device class API.
+ *
+ * A device class (vbd, ...) is a table of callbacks that the daemon's core
+ * calls as a backend device moves through its life. The core owns xenstore,
+ * the xenbus state machine, hotplug scripts, the worker processes and the
+ * control socket; a class owns only what is specific to its protocol.
+ *
+ * Two processes are involved:
+ *
+ *   main (root)    setup -> backing_ready -> frontend_ready -> connect
+ *                  ... disconnect ... release
+ *   worker         worker_start ... worker_drain
+ *
+ * The worker is forked from main once the frontend is ready, so it starts
+ * with a copy of the device's private data (priv) as frontend_ready left
+ * it. Before worker_start runs, the core has closed every fd that the class
+ * did not keep with xbd_device_keep_fd(), opened the event channel handle,
+ * called xentoolcore_restrict_all(frontend domid), opened the grant table
+ * handle (after the restriction, because libxengnttab answers a restriction
+ * by disabling the handle: Linux gntdev cannot be limited to one domain)
+ * and dropped root. The worker never talks to xenstore.
+ *
+ * Every value read from the frontend's xenstore directory or from a shared
+ * ring is written by a guest that may be hostile: check it before use.
+ */
+#ifndef XENBACKD_CLASS_H
+#define XENBACKD_CLASS_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <xenevtchn.h>
+#include <xengnttab.h>
+
+struct ev_loop;
+struct xbd_device;
+struct xbd_worker;
+
+/* At most this many rings (queues) per device are counted in statistics. */
+#define XBD_MAX_RINGS 16
+
+/*
+ * Per-ring counters. They live in memory shared between main and the
+ * worker: the worker updates them, main reads them for xenbackctl.
+ */
+struct xbd_ring_stats {
+	uint64_t requests;	/* requests taken off the ring */
+	uint64_t read_bytes;
+	uint64_t write_bytes;
+	uint64_t errors;	/* requests answered with an error */
+	uint64_t in_flight;	/* taken off the ring, not yet answered */
+};
+
+struct xbd_class {
+	/* Default xenstore class name, e.g. "vbd" (configurable per daemon). */
+	const char *name;
+	/* Size of the per-device private data, allocated zeroed by the core. */
+	size_t priv_size;
+
+	/*
+	 * Main process, as root. Each returns 0 on success; on failure it
+	 * returns -1 after xbd_device_error() said why.
+	 */
+
+	/* A new device: publish features. Runs before InitWait is written. */
+	int (*setup)(struct xbd_device *d);
+
+	/*
+	 * The hotplug step is done (in toolstack mode: the script wrote its
+	 * result; in daemon mode: our script run succeeded; with no script:
+	 * at once). Open the backing store, keeping its fds for the worker
+	 * with xbd_device_keep_fd(). May be called again after a failure
+	 * once the toolstack changes the backend nodes.
+	 */
+	int (*backing_ready)(struct xbd_device *d);
+
+	/*
+	 * The frontend is Initialised (or Connected, when a restarted daemon
+	 * takes over a live device): read and check its nodes into priv.
+	 * A bad value: xbd_device_error() and return -1; the device is shut.
+	 */
+	int (*frontend_ready)(struct xbd_device *d);
+
+	/*
+	 * The worker serves the rings. Write what the frontend reads on
+	 * Connected (e.g. sectors, info); the core then writes Connected.
+	 * Not called when taking over a device that is already Connected.
+	 */
+	int (*connect)(struct xbd_device *d);
+
+	/* The worker is gone (frontend closed, reconnects, or a fault). */
+	void (*disconnect)(struct xbd_device *d);
+
+	/* The device is removed: close the backing store, free what priv owns. */
+	void (*release)(struct xbd_device *d);
+
+	/*
+	 * Worker process. worker_start maps the rings, binds the event
+	 * channels and registers its watchers on xbd_worker_loop(); it
+	 * returns 0, or -1 after xbd_worker_fail(). The core then runs the
+	 * loop until the worker stops.
+	 */
+	int (*worker_start)(struct xbd_worker *w);
+
+	/*
+	 * Stop taking requests off the rings; once every request in flight
+	 * is answered, unmap and unbind and call xbd_worker_stopped().
+	 * Used for disconnects and for daemon shutdown (the device stays
+	 * Connected in xenstore so that a restarted daemon takes it over).
+	 */
+	void (*worker_drain)(struct xbd_worker *w);
+};
+
+/* Registers a class; the daemon serves it under its configured name. */
+int xbd_register_class(const struct xbd_class *c);
+
+/* ---- Main process: the device ---------------------------------------- */
+
+void *xbd_device_priv(struct xbd_device *d);
+/* "vbd/5/51712": class/frontend-domid/devid, for messages. */
+const char *xbd_device_name(const struct xbd_device *d);
+unsigned int xbd_device_frontend_id(const struct xbd_device *d);
+unsigned int xbd_device_devid(const struct xbd_device *d);
+/* Absolute xenstore paths of the backend and frontend directories. */
+const char *xbd_device_backend_path(const struct xbd_device *d);
+const char *xbd_device_frontend_path(const struct xbd_device *d);
+
+/*
+ * Reads a node below the backend (or frontend) directory. Returns a
+ * malloc'd NUL-terminated string, or NULL with errno set (ENOENT if the
+ * node does not exist).
+ */
+char *xbd_backend_read(struct xbd_device *d, const char *node);
+char *xbd_frontend_read(struct xbd_device *d, const char *node);
+
+/*
+ * Reads an unsigned decimal integer node of the frontend. Returns 0, or
+ * -1 with errno ENOENT (absent), EINVAL (not a plain decimal number) or
+ * ERANGE (above max).
+ */
+int xbd_frontend_read_uint(struct xbd_device *d, const char *node,
+			   unsigned long max, unsigned long *value);
+int xbd_backend_read_uint(struct xbd_device *d, const char *node,
+			  unsigned long max, unsigned long *value);
+
+/* Writes a node below the backend directory, printf-style. 0 or -1. */
+int xbd_backend_write(struct xbd_device *d, const char *node,
+		      const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/*
+ * Reports a device fault as Xen backends do: writes the backend's "error"
+ * node ("<errno> <message>") and logs it. The caller then returns -1.
+ */
+void xbd_device_error(struct xbd_device *d, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Keeps fd open into the worker (all other fds are closed there). */
+void xbd_device_keep_fd(struct xbd_device *d, int fd);
+/* Forgets a kept fd (the class closes it itself). */
+void xbd_device_forget_fd(struct xbd_device *d, int fd);
+
+/* ---- Worker process --------------------------------------------------- */
+
+void *xbd_worker_priv(struct xbd_worker *w);
+const char *xbd_worker_name(const struct xbd_worker *w);
+unsigned int xbd_worker_frontend_id(const struct xbd_worker *w);
+struct ev_loop *xbd_worker_loop(struct xbd_worker *w);
+xengnttab_handle *xbd_worker_gnttab(struct xbd_worker *w);
+xenevtchn_handle *xbd_worker_evtchn(struct xbd_worker *w);
+/* Counters of ring i (i < XBD_MAX_RINGS), shown by xenbackctl stats. */
+struct xbd_ring_stats *xbd_worker_ring_stats(struct xbd_worker *w,
+					     unsigned int i);
+/* How many rings the device has, for the statistics. */
+void xbd_worker_set_nr_rings(struct xbd_worker *w, unsigned int n);
+
+/*
+ * A fault that ends this device (bad ring contents, a failed map, a broken
+ * backing store): main writes the error node and shuts the device; the
+ * worker exits once this returns to the loop.
+ */
+void xbd_worker_fail(struct xbd_worker *w, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Drained: everything answered, unmapped and unbound; the worker exits. */
+void xbd_worker_stopped(struct xbd_worker *w);
+
+/* ---- Configuration ---------------------------------------------------- */
+
+/*
+ * A class's own option from the config file, written there as
+ * "<class>.<key> = value" (e.g. "vbd.max-ring-page-order = 4"); key is
+ * given without the class prefix. Returns NULL when unset. Valid in main
+ * and in the worker.
+ */
+const char *xbd_class_option(const struct xbd_class *c, const char *key);
+
+/* ---- Logging (main and worker) ---------------------------------------- */
+
+enum xbd_log_level { XBD_ERROR, XBD_WARN, XBD_INFO, XBD_DEBUG };
+
+void xbd_log(enum xbd_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void xbd_vlog(enum xbd_log_level level, const char *fmt, va_list ap);
+
+#endif
