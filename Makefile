@@ -31,7 +31,7 @@ XBD_CFLAGS = -std=c11 -D_GNU_SOURCE -fPIC -Wall -Wextra -Werror \
 	-Wno-unused-parameter -Iinclude -Isrc -MMD -MP \
 	-DHAVE_LIBURING=$(HAVE_LIBURING) -DHAVE_SYSTEMD=$(HAVE_SYSTEMD) \
 	-DXENDIR='"$(xendir)"' -DRUNDIR='"$(rundir)"' \
-	-DXBD_VERSION='"$(shell sed -n 's/^AC_INIT(\[xenbackd\], \[\([^]]*\)\].*/\1/p' configure.ac)"'
+	-DXBD_VERSION='"$(shell sed -n 's/^AC_INIT.\[xenbackd\], \[\([^]]*\)\].*/\1/p' configure.ac)"'
 SAN_FLAGS  = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 ALL_CFLAGS = $(XBD_CFLAGS) $(CPPFLAGS) $(if $(SAN),$(SAN_FLAGS) -O1 -g,$(CFLAGS))
 ALL_LDFLAGS = $(LDFLAGS) $(if $(SAN),$(SAN_FLAGS))
@@ -75,7 +75,7 @@ $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
--include $(shell find $(O) -name '*.d' 2>/dev/null)
+-include $(shell find $(O) -name '*.d' -type f 2>/dev/null)
 
 all: $(PROGRAMS)
 
