@@ -103,6 +103,12 @@ check-quick: all $(O)/tests.list
 check-xen: all
 	tests/xen/run
 
+# The daemon serving a disk to a simulated guest, every step shown.
+demo:
+	tools/install-deps check
+	$(MAKE) O=build all
+	tests/demo build
+
 INSTALL_PROGRAMS := $(filter $(O)/xenbackd $(O)/xenbackctl,$(PROGRAMS))
 install: all
 	$(MKDIR_P) $(DESTDIR)$(sbindir) $(DESTDIR)$(xendir)/scripts \
@@ -125,4 +131,4 @@ distclean: clean
 		install-sh config.guess config.sub missing
 
 FORCE:
-.PHONY: all check check-quick check-xen fuzzers install clean distclean FORCE
+.PHONY: all check check-quick check-xen demo fuzzers install clean distclean FORCE
