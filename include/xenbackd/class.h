@@ -111,6 +111,15 @@ struct xbd_class {
 	 * Connected in xenstore so that a restarted daemon takes it over).
 	 */
 	void (*worker_drain)(struct xbd_worker *w);
+
+	/*
+	 * Optional (NULL: never called). Main process: called about once a
+	 * second for each Connected device, for changes that only the class
+	 * can see, e.g. a backing store that grew (online resize: the class
+	 * rewrites its nodes and the state, as blkback does). Faults are
+	 * reported with xbd_device_error().
+	 */
+	void (*poll)(struct xbd_device *d);
 };
 
 /* Registers a class; the daemon serves it under its configured name. */

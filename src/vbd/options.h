@@ -1,0 +1,57 @@
+/*
+ * The block class's options, "vbd.<key> = value" in xenbackd.conf.
+ * Read once in the main process; the worker inherits the parsed copy.
+ */
+#ifndef VBD_OPTIONS_H
+#define VBD_OPTIONS_H
+
+#include <stdbool.h>
+
+enum vbd_io_engine_kind {
+	VBD_ENGINE_AUTO,	/* io_uring, else threads */
+	VBD_ENGINE_IO_URING,
+	VBD_ENGINE_THREADS,
+};
+
+enum vbd_direct_io {
+	VBD_DIRECT_AUTO,	/* O_DIRECT where the store takes it */
+	VBD_DIRECT_ON,		/* O_DIRECT or fail */
+	VBD_DIRECT_OFF,
+};
+
+enum vbd_grant_mode {
+	VBD_GRANT_MAP,		/* map each request's grants (default) */
+	VBD_GRANT_COPY,		/* grant copy through bounce buffers */
+};
+
+struct vbd_options {
+	enum vbd_io_engine_kind io_engine;	/* io-engine */
+	unsigned int io_threads;		/* io-threads */
+	unsigned int io_depth;			/* io-depth: io_uring entries */
+	enum vbd_direct_io direct_io;		/* direct-io */
+	enum vbd_grant_mode grant_mode;		/* grant-mode */
+	unsigned int max_ring_order;		/* max-ring-page-order */
+	unsigned int max_queues;		/* max-queues */
+	unsigned int max_indirect_segments;	/* max-indirect-segments */
+	unsigned int max_persistent_grants;	/* max-persistent-grants */
+	bool flush;				/* flush-cache */
+	bool barrier;				/* barrier */
+	bool discard;				/* discard */
+	bool persistent;			/* persistent */
+	unsigned int file_sector_size;		/* file-sector-size */
+	unsigned int batch;			/* batch: requests per ring pass */
+	bool online_resize;			/* online-resize */
+};
+
+/* Returns the value of option key, or NULL when unset. */
+typedef const char *vbd_option_getter(const char *key);
+
+/*
+ * Fills *o with defaults overridden by the options found; a bad value is
+ * logged through warn (once per option) and the default kept.
+ */
+void vbd_options_load(struct vbd_options *o, vbd_option_getter *get,
+		      void (*warn)(const char *key, const char *value,
+				   const char *why));
+
+#endif

@@ -1,0 +1,101 @@
+/*
+ * The block class's options: defaults, every key, bad values kept at
+ * their defaults with a warning.
+ */
+#include <string.h>
+
+#include "check.h"
+#include "vbd/options.h"
+
+static const char *const *table;
+static int warnings;
+
+static const char *get(const char *key)
+{
+	const char *const *p;
+
+	for (p = table; p && p[0]; p += 2)
+		if (!strcmp(p[0], key))
+			return p[1];
+	return NULL;
+}
+
+static void warn(const char *key, const char *value, const char *why)
+{
+	warnings++;
+	if (getenv("XBD_TEST_VERBOSE"))
+		fprintf(stderr, "warn %s=%s: %s\n", key, value, why);
+}
+
+int main(void)
+{
+	static const char *const all[] = {
+		"io-engine", "threads", "io-threads", "3", "io-depth", "64",
+		"direct-io", "off", "grant-mode", "copy",
+		"max-ring-page-order", "2", "max-queues", "8",
+		"max-indirect-segments", "512", "max-persistent-grants", "100",
+		"flush-cache", "no", "barrier", "0", "discard", "off",
+		"persistent", "false", "file-sector-size", "4096",
+		"batch", "16", "online-resize", "0", NULL,
+	};
+	static const char *const bad[] = {
+		"io-engine", "aio", "io-threads", "0", "direct-io", "maybe",
+		"max-ring-page-order", "5", "max-queues", "17",
+		"flush-cache", "2", "file-sector-size", "1024",
+		"max-indirect-segments", "-1", "batch", "", NULL,
+	};
+	struct vbd_options o;
+
+	vbd_options_load(&o, NULL, NULL);
+	CHECK_EQ(o.io_engine, VBD_ENGINE_AUTO);
+	CHECK_EQ(o.direct_io, VBD_DIRECT_AUTO);
+	CHECK_EQ(o.grant_mode, VBD_GRANT_MAP);
+	CHECK_EQ(o.max_ring_order, 4);
+	CHECK(o.max_queues >= 4 && o.max_queues <= 16);
+	CHECK_EQ(o.max_indirect_segments, 256);
+	CHECK(o.flush && o.barrier && o.discard && o.persistent);
+	CHECK(o.online_resize);
+	CHECK_EQ(o.file_sector_size, 512);
+
+	table = all;
+	vbd_options_load(&o, get, warn);
+	CHECK_EQ(warnings, 0);
+	CHECK_EQ(o.io_engine, VBD_ENGINE_THREADS);
+	CHECK_EQ(o.io_threads, 3);
+	CHECK_EQ(o.io_depth, 64);
+	CHECK_EQ(o.direct_io, VBD_DIRECT_OFF);
+	CHECK_EQ(o.grant_mode, VBD_GRANT_COPY);
+	CHECK_EQ(o.max_ring_order, 2);
+	CHECK_EQ(o.max_queues, 8);
+	CHECK_EQ(o.max_indirect_segments, 512);
+	CHECK_EQ(o.max_persistent_grants, 100);
+	CHECK(!o.flush && !o.barrier && !o.discard && !o.persistent);
+	CHECK_EQ(o.file_sector_size, 4096);
+	CHECK_EQ(o.batch, 16);
+	CHECK(!o.online_resize);
+
+	table = bad;
+	warnings = 0;
+	vbd_options_load(&o, get, warn);
+	CHECK_EQ(warnings, 9);
+	CHECK_EQ(o.io_engine, VBD_ENGINE_AUTO);
+	CHECK_EQ(o.io_threads, 8);
+	CHECK_EQ(o.direct_io, VBD_DIRECT_AUTO);
+	CHECK_EQ(o.max_ring_order, 4);
+	CHECK(o.max_queues <= 16);
+	CHECK(o.flush);
+	CHECK_EQ(o.file_sector_size, 512);
+	CHECK_EQ(o.max_indirect_segments, 256);
+	CHECK_EQ(o.batch, 64);
+
+	/* Indirect of 11 segments or fewer is no indirect at all. */
+	{
+		static const char *const small[] = {
+			"max-indirect-segments", "11", NULL,
+		};
+		table = small;
+		vbd_options_load(&o, get, warn);
+		CHECK_EQ(o.max_indirect_segments, 0);
+	}
+	return test_exit("test-vbd-options");
+}
