@@ -1,0 +1,227 @@
+/*
+ * Control socket server. The socket is 0600 in the run directory and
+ * every peer's credentials are checked too, so a mode mistake in a
+ * custom run-dir does not open it to other users.
+ */
+#include <errno.h>
+#include <ev.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "control.h"
+#include "device.h"
+#include "log.h"
+
+#define MAX_CLIENTS 16
+#define MAX_REQUEST 512
+#define CLIENT_TIMEOUT 5.0
+
+struct client {
+	int fd;
+	ev_io io;
+	ev_timer timer;
+	char in[MAX_REQUEST];
+	size_t in_len;
+	struct buf out;
+	size_t out_off;
+};
+
+static int listen_fd = -1;
+static ev_io listen_w;
+static char *socket_path;
+static struct client *clients[MAX_CLIENTS];
+static struct ev_loop *loop;
+
+static void client_free(struct client *c)
+{
+	for (unsigned int i = 0; i < MAX_CLIENTS; i++)
+		if (clients[i] == c)
+			clients[i] = NULL;
+	ev_io_stop(loop, &c->io);
+	ev_timer_stop(loop, &c->timer);
+	close(c->fd);
+	buf_free(&c->out);
+	free(c);
+}
+
+static void handle_request(struct client *c, char *line)
+{
+	char *words[4], *save = NULL, *w;
+	unsigned int n = 0;
+	bool json = false;
+	struct buf *out = &c->out, body = { 0 };
+	int rc = 0;
+
+	for (w = strtok_r(line, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+		if (!strcmp(w, "json"))
+			json = true;
+		else if (n < 4)
+			words[n++] = w;
+	}
+	if (n == 1 && !strcmp(words[0], "list"))
+		rc = devices_report(&body, REPORT_LIST, NULL, json);
+	else if (n == 1 && !strcmp(words[0], "stats"))
+		rc = devices_report(&body, REPORT_STATS, NULL, json);
+	else if (n == 2 && !strcmp(words[0], "show")) {
+		if (devices_report(&body, REPORT_SHOW, words[1], json)) {
+			buf_printf(out, "error: no device %s\n", words[1]);
+			buf_free(&body);
+			return;
+		}
+	} else {
+		buf_printf(out, "error: unknown request\n");
+		return;
+	}
+	if (rc || body.failed)
+		buf_printf(out, "error: out of memory\n");
+	else
+		buf_printf(out, "ok\n%.*s", (int)body.len, body.data ? body.data : "");
+	buf_free(&body);
+}
+
+static void client_write(struct client *c)
+{
+	while (c->out_off < c->out.len) {
+		ssize_t n = write(c->fd, c->out.data + c->out_off,
+				  c->out.len - c->out_off);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return;
+			break;
+		}
+		c->out_off += n;
+	}
+	client_free(c);
+}
+
+static void client_ready(struct ev_loop *l, ev_io *io, int revents)
+{
+	struct client *c = io->data;
+	char *nl;
+	ssize_t n;
+
+	if (c->out.len || c->out.failed) {
+		client_write(c);
+		return;
+	}
+	n = read(c->fd, c->in + c->in_len, sizeof(c->in) - 1 - c->in_len);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		client_free(c);
+		return;
+	}
+	c->in_len += n;
+	c->in[c->in_len] = '\0';
+	nl = strchr(c->in, '\n');
+	if (!nl) {
+		if (c->in_len == sizeof(c->in) - 1) {
+			buf_printf(&c->out, "error: request too long\n");
+			goto reply;
+		}
+		return;
+	}
+	*nl = '\0';
+	handle_request(c, c->in);
+reply:
+	if (c->out.failed) {
+		client_free(c);
+		return;
+	}
+	ev_io_stop(l, io);
+	ev_io_set(io, c->fd, EV_WRITE);
+	ev_io_start(l, io);
+	client_write(c);
+}
+
+static void client_timeout(struct ev_loop *l, ev_timer *t, int revents)
+{
+	client_free(t->data);
+}
+
+static void accept_client(struct ev_loop *l, ev_io *io, int revents)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	struct client *c;
+	unsigned int slot;
+	int fd;
+
+	fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (fd < 0)
+		return;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) ||
+	    cred.uid != 0) {
+		xbd_log(XBD_WARN, "control: refused a client with uid %d",
+			(int)cred.uid);
+		close(fd);
+		return;
+	}
+	for (slot = 0; slot < MAX_CLIENTS && clients[slot]; slot++)
+		;
+	c = slot < MAX_CLIENTS ? calloc(1, sizeof(*c)) : NULL;
+	if (!c) {
+		close(fd);
+		return;
+	}
+	clients[slot] = c;
+	c->fd = fd;
+	ev_io_init(&c->io, client_ready, fd, EV_READ);
+	c->io.data = c;
+	ev_io_start(l, &c->io);
+	ev_timer_init(&c->timer, client_timeout, CLIENT_TIMEOUT, 0);
+	c->timer.data = c;
+	ev_timer_start(l, &c->timer);
+}
+
+int control_open(struct ev_loop *l, const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+	loop = l;
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		xbd_log(XBD_ERROR, "control socket path too long: %s", path);
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (listen_fd < 0)
+		goto fail;
+	/* We hold the lock file: a socket left here is a dead daemon's. */
+	unlink(path);
+	if (bind(listen_fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    chmod(path, 0600) || listen(listen_fd, 8))
+		goto fail;
+	socket_path = strdup(path);
+	ev_io_init(&listen_w, accept_client, listen_fd, EV_READ);
+	ev_io_start(loop, &listen_w);
+	return 0;
+fail:
+	xbd_log(XBD_ERROR, "control socket %s: %s", path, strerror(errno));
+	if (listen_fd >= 0)
+		close(listen_fd);
+	listen_fd = -1;
+	return -1;
+}
+
+void control_close(struct ev_loop *l)
+{
+	for (unsigned int i = 0; i < MAX_CLIENTS; i++)
+		if (clients[i])
+			client_free(clients[i]);
+	if (listen_fd >= 0) {
+		ev_io_stop(l, &listen_w);
+		close(listen_fd);
+		listen_fd = -1;
+	}
+	if (socket_path)
+		unlink(socket_path);
+	free(socket_path);
+	socket_path = NULL;
+}

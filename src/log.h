@@ -1,0 +1,26 @@
+/*
+ * Logging through libxentoollog: a stdio logger on stderr in the
+ * foreground, a syslog logger when daemonized. xbd_log() (class.h) is the
+ * entry point for the core and the classes alike.
+ */
+#ifndef XBD_LOG_H
+#define XBD_LOG_H
+
+#include <stdbool.h>
+#include <xentoollog.h>
+
+#include "xenbackd/class.h"
+
+/* Before log_init, messages go to stderr. */
+int log_init(bool to_syslog, enum xbd_log_level level);
+void log_set_level(enum xbd_log_level level);
+enum xbd_log_level log_get_level(void);
+/* Text put before every message of this process (a worker's device name). */
+void log_set_prefix(const char *prefix);
+/* In a freshly forked worker: forget the parent's syslog connection. */
+void log_forget_syslog_fd(void);
+/* The logger to hand to Xen libraries (xs, evtchn, gnttab). */
+xentoollog_logger *log_logger(void);
+void log_close(void);
+
+#endif

@@ -1,0 +1,121 @@
+/*
+ * xenbackctl: asks a running xenbackd about its devices over the control
+ * socket (see control.h for the protocol).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "control.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: xenbackctl [--socket PATH] [--json] COMMAND\n"
+"Shows what a running xenbackd serves.\n"
+"\n"
+"commands:\n"
+"  list        every device, its xenbus states and its worker\n"
+"  show DEV    one device in detail (DEV as in list, e.g. vbd/5/51712)\n"
+"  stats       per-ring counters: requests, bytes, errors, in flight\n"
+"\n"
+"  -s, --socket PATH  control socket (default %s/%s)\n"
+"  -j, --json         JSON output\n"
+"  -h, --help         show this help\n"
+"  -V, --version      show the version\n", RUNDIR, CONTROL_SOCKET_NAME);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *sock = RUNDIR "/" CONTROL_SOCKET_NAME, *cmd;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct buf req = { 0 }, reply = { 0 };
+	bool json = false;
+	char chunk[4096], *body;
+	ssize_t n;
+	int c, fd;
+
+	while ((c = getopt_long(argc, argv, "s:jhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': sock = optarg; break;
+		case 'j': json = true; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("xenbackctl %s\n", XBD_VERSION); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	/* "--json" is also accepted after the command. */
+	for (int i = optind; i < argc; i++)
+		if (!strcmp(argv[i], "--json")) {
+			json = true;
+			memmove(&argv[i], &argv[i + 1], (argc - i) * sizeof(*argv));
+			argc--;
+			i--;
+		}
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	cmd = argv[optind];
+	if ((!strcmp(cmd, "list") || !strcmp(cmd, "stats")) && argc - optind == 1) {
+		buf_printf(&req, "%s", cmd);
+	} else if (!strcmp(cmd, "show") && argc - optind == 2 &&
+		   !strpbrk(argv[optind + 1], " \t\n")) {
+		buf_printf(&req, "show %s", argv[optind + 1]);
+	} else {
+		usage(stderr);
+		return 2;
+	}
+	buf_printf(&req, "%s\n", json ? " json" : "");
+	if (req.failed)
+		return 1;
+
+	if (strlen(sock) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "xenbackctl: socket path too long\n");
+		return 1;
+	}
+	strcpy(sa.sun_path, sock);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		fprintf(stderr, "xenbackctl: cannot reach xenbackd at %s: %s\n",
+			sock, strerror(errno));
+		return 1;
+	}
+	if (write(fd, req.data, req.len) != (ssize_t)req.len) {
+		fprintf(stderr, "xenbackctl: %s: %s\n", sock, strerror(errno));
+		return 1;
+	}
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+		buf_printf(&reply, "%.*s", (int)n, chunk);
+	close(fd);
+	buf_free(&req);
+	if (n < 0 || reply.failed || !reply.data) {
+		fprintf(stderr, "xenbackctl: no reply from xenbackd\n");
+		return 1;
+	}
+	body = strchr(reply.data, '\n');
+	if (strncmp(reply.data, "ok\n", 3) || !body) {
+		fprintf(stderr, "xenbackctl: %.*s\n", (int)strcspn(reply.data, "\n"),
+			reply.data);
+		buf_free(&reply);
+		return 1;
+	}
+	fputs(body + 1, stdout);
+	buf_free(&reply);
+	return 0;
+}
