@@ -146,6 +146,7 @@ static int add_option(struct config *cfg, const char *key, const char *value,
 		      const char *where)
 {
 	const char *dot = strchr(key, '.');
+	const struct xbd_class *c;
 	struct class_option *o;
 	char cname[64];
 
@@ -155,10 +156,21 @@ static int add_option(struct config *cfg, const char *key, const char *value,
 	}
 	memcpy(cname, key, dot - key);
 	cname[dot - key] = '\0';
-	if (!classes_find(cname)) {
+	c = classes_find(cname);
+	if (!c) {
 		xbd_log(XBD_ERROR, "%s: '%s' is an option of class '%s', "
 			"which this build does not have", where, key, cname);
 		return -1;
+	}
+	/* The class checks its own keys and values, if it can. */
+	if (c->check_option) {
+		char why[128] = "";
+
+		if (c->check_option(dot + 1, value, why, sizeof(why))) {
+			xbd_log(XBD_ERROR, "%s: %s = %s: %s", where, key, value,
+				*why ? why : "refused by the class");
+			return -1;
+		}
 	}
 	o = realloc(cfg->options, (cfg->nr_options + 1) * sizeof(*o));
 	if (!o)

@@ -40,8 +40,9 @@ struct config {
 /*
  * Reads the config file at path. A missing file is an error unless
  * missing_ok (the default path). Classes must be registered before, so
- * that "classes" and "<class>.<key>" can be checked. 0, or -1 after
- * logging an error that names the file and line.
+ * that "classes" and "<class>.<key>" can be checked (the latter also by
+ * the class's check_option). 0, or -1 after logging an error that names
+ * the file and line.
  */
 int config_load(struct config *cfg, const char *path, bool missing_ok);
 void config_free(struct config *cfg);

@@ -120,6 +120,20 @@ struct xbd_class {
 	 * reported with xbd_device_error().
 	 */
 	void (*poll)(struct xbd_device *d);
+
+	/*
+	 * Optional (NULL: every "<class>.<key>" is accepted, and the class
+	 * checks what it reads). Main process, while the config file is
+	 * read (at start, and on SIGHUP): checks one "<class>.<key> = value"
+	 * line, key given without the prefix. Returns 0 if the class takes
+	 * it, else -1 after writing why into why (why_size bytes, e.g.
+	 * "unknown key", "not a number from 0 to 4"); the daemon then
+	 * refuses the file, naming its file and line. Each line is checked,
+	 * even one a later line overrides. Must not depend on anything but
+	 * key and value: no device exists yet.
+	 */
+	int (*check_option)(const char *key, const char *value, char *why,
+			    size_t why_size);
 };
 
 /* Registers a class; the daemon serves it under its configured name. */
@@ -128,7 +142,11 @@ int xbd_register_class(const struct xbd_class *c);
 /* ---- Main process: the device ---------------------------------------- */
 
 void *xbd_device_priv(struct xbd_device *d);
-/* "vbd/5/51712": class/frontend-domid/devid, for messages. */
+/*
+ * "vbd/5/51712": name/frontend-domid/devid, for messages, where name is
+ * the xenstore name the device is served under, not necessarily the
+ * class's ("vbd3/5/51712" when "classes = vbd3=vbd").
+ */
 const char *xbd_device_name(const struct xbd_device *d);
 unsigned int xbd_device_frontend_id(const struct xbd_device *d);
 unsigned int xbd_device_devid(const struct xbd_device *d);
@@ -200,8 +218,9 @@ void xbd_worker_stopped(struct xbd_worker *w);
 /*
  * A class's own option from the config file, written there as
  * "<class>.<key> = value" (e.g. "vbd.max-ring-page-order = 4"); key is
- * given without the class prefix. Returns NULL when unset. Valid in main
- * and in the worker.
+ * given without the class prefix. Returns NULL when unset; the last
+ * setting in the file wins. Valid in main and in the worker. Values were
+ * checked at start by the class's check_option, if it has one.
  */
 const char *xbd_class_option(const struct xbd_class *c, const char *key);
 

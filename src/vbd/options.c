@@ -1,6 +1,7 @@
 /*
  * The block class's options.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -29,30 +30,52 @@ static bool parse_bool(const char *s, bool *v)
 	return false;
 }
 
+/*
+ * The getter and the warning of one load, with a context: the same loader
+ * fills a device's options (vbd_options_load) and checks one config line
+ * at start (vbd_option_check), so what is checked is what is used.
+ */
 struct loader {
-	vbd_option_getter *get;
-	void (*warn)(const char *key, const char *value, const char *why);
+	const char *(*get)(void *ctx, const char *key);
+	void (*warn)(void *ctx, const char *key, const char *value,
+		     const char *why);
+	void *ctx;
 };
+
+static const char *loader_get(struct loader *l, const char *key)
+{
+	return l->get(l->ctx, key);
+}
+
+static void loader_warn(struct loader *l, const char *key,
+			const char *value, const char *why)
+{
+	if (l->warn)
+		l->warn(l->ctx, key, value, why);
+}
 
 static void opt_bool(struct loader *l, const char *key, bool *v)
 {
-	const char *s = l->get(key);
+	const char *s = loader_get(l, key);
 
-	if (s && !parse_bool(s, v) && l->warn)
-		l->warn(key, s, "not a boolean (1/0, yes/no, on/off)");
+	if (s && !parse_bool(s, v))
+		loader_warn(l, key, s,
+			    "not a boolean (1/0, yes/no, on/off, true/false)");
 }
 
 static void opt_uint(struct loader *l, const char *key, unsigned int min,
 		     unsigned int max, unsigned int *v)
 {
-	const char *s = l->get(key);
+	const char *s = loader_get(l, key);
+	char why[64];
 	uint64_t n;
 
 	if (!s)
 		return;
 	if (vbd_parse_uint(s, max, &n) || n < min) {
-		if (l->warn)
-			l->warn(key, s, "not a number in range");
+		snprintf(why, sizeof(why), "not a number from %u to %u", min,
+			 max);
+		loader_warn(l, key, s, why);
 		return;
 	}
 	*v = (unsigned int)n;
@@ -61,7 +84,9 @@ static void opt_uint(struct loader *l, const char *key, unsigned int min,
 static void opt_enum(struct loader *l, const char *key,
 		     const char *const *names, unsigned int n, int *v)
 {
-	const char *s = l->get(key);
+	const char *s = loader_get(l, key);
+	char why[96];
+	size_t len;
 	unsigned int i;
 
 	if (!s)
@@ -72,18 +97,19 @@ static void opt_enum(struct loader *l, const char *key,
 			return;
 		}
 	}
-	if (l->warn)
-		l->warn(key, s, "unknown value");
+	len = (size_t)snprintf(why, sizeof(why), "not one of");
+	for (i = 0; i < n && len < sizeof(why); i++)
+		len += (size_t)snprintf(why + len, sizeof(why) - len, "%s %s",
+					i ? "," : "", names[i]);
+	loader_warn(l, key, s, why);
 }
 
-void vbd_options_load(struct vbd_options *o, vbd_option_getter *get,
-		      void (*warn)(const char *key, const char *value,
-				   const char *why))
+/* Fills *o with the defaults, then what l gives (l NULL: defaults only). */
+static void load(struct vbd_options *o, struct loader *l)
 {
 	static const char *const engines[] = { "auto", "io_uring", "threads" };
 	static const char *const direct[] = { "auto", "on", "off" };
 	static const char *const grants[] = { "map", "copy" };
-	struct loader l = { get, warn };
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	int e;
 
@@ -106,45 +132,123 @@ void vbd_options_load(struct vbd_options *o, vbd_option_getter *get,
 	o->batch = 64;
 	o->online_resize = true;
 
-	if (!get)
+	if (!l)
 		return;
 	e = o->io_engine;
-	opt_enum(&l, "io-engine", engines, 3, &e);
+	opt_enum(l, "io-engine", engines, 3, &e);
 	o->io_engine = e;
 	e = o->direct_io;
-	opt_enum(&l, "direct-io", direct, 3, &e);
+	opt_enum(l, "direct-io", direct, 3, &e);
 	o->direct_io = e;
 	e = o->grant_mode;
-	opt_enum(&l, "grant-mode", grants, 2, &e);
+	opt_enum(l, "grant-mode", grants, 2, &e);
 	o->grant_mode = e;
-	opt_uint(&l, "io-threads", 1, 256, &o->io_threads);
-	opt_uint(&l, "io-depth", 8, 4096, &o->io_depth);
-	opt_uint(&l, "max-ring-page-order", 0, VBD_MAX_RING_ORDER,
+	opt_uint(l, "io-threads", 1, 256, &o->io_threads);
+	opt_uint(l, "io-depth", 8, 4096, &o->io_depth);
+	opt_uint(l, "max-ring-page-order", 0, VBD_MAX_RING_ORDER,
 		 &o->max_ring_order);
-	opt_uint(&l, "max-queues", 1, VBD_MAX_QUEUES, &o->max_queues);
-	opt_uint(&l, "max-indirect-segments", 0, 4096,
+	opt_uint(l, "max-queues", 1, VBD_MAX_QUEUES, &o->max_queues);
+	opt_uint(l, "max-indirect-segments", 0, 4096,
 		 &o->max_indirect_segments);
-	opt_uint(&l, "max-persistent-grants", 0, 65536,
+	opt_uint(l, "max-persistent-grants", 0, 65536,
 		 &o->max_persistent_grants);
-	opt_bool(&l, "flush-cache", &o->flush);
-	opt_bool(&l, "barrier", &o->barrier);
-	opt_bool(&l, "discard", &o->discard);
-	opt_bool(&l, "persistent", &o->persistent);
-	opt_uint(&l, "batch", 1, 4096, &o->batch);
-	opt_bool(&l, "online-resize", &o->online_resize);
+	opt_bool(l, "flush-cache", &o->flush);
+	opt_bool(l, "barrier", &o->barrier);
+	opt_bool(l, "discard", &o->discard);
+	opt_bool(l, "persistent", &o->persistent);
+	opt_uint(l, "batch", 1, 4096, &o->batch);
+	opt_bool(l, "online-resize", &o->online_resize);
 
 	{
 		unsigned int ss = o->file_sector_size;
 
-		opt_uint(&l, "file-sector-size", 512, 4096, &ss);
+		opt_uint(l, "file-sector-size", 512, 4096, &ss);
 		if (ss == 512 || ss == 4096)
 			o->file_sector_size = ss;
-		else if (warn)
-			warn("file-sector-size", get("file-sector-size"),
-			     "must be 512 or 4096");
+		else
+			loader_warn(l, "file-sector-size",
+				    loader_get(l, "file-sector-size"),
+				    "not 512 or 4096");
 	}
 	/* Indirect requests: at least what a direct request carries. */
 	if (o->max_indirect_segments &&
 	    o->max_indirect_segments <= BLKIF_MAX_SEGMENTS_PER_REQUEST)
 		o->max_indirect_segments = 0;
+}
+
+/* vbd_options_load: the caller's getter and warning, without a context. */
+struct plain {
+	vbd_option_getter *get;
+	void (*warn)(const char *key, const char *value, const char *why);
+};
+
+static const char *plain_get(void *ctx, const char *key)
+{
+	return ((struct plain *)ctx)->get(key);
+}
+
+static void plain_warn(void *ctx, const char *key, const char *value,
+		       const char *why)
+{
+	struct plain *p = ctx;
+
+	if (p->warn)
+		p->warn(key, value, why);
+}
+
+void vbd_options_load(struct vbd_options *o, vbd_option_getter *get,
+		      void (*warn)(const char *key, const char *value,
+				   const char *why))
+{
+	struct plain p = { get, warn };
+	struct loader l = { plain_get, plain_warn, &p };
+
+	load(o, get ? &l : NULL);
+}
+
+/*
+ * vbd_option_check: a load in which only the key checked is set. The
+ * loader asks for every key it knows, so a key it never asked for is
+ * unknown; the first warning is why the value is bad.
+ */
+struct one {
+	const char *key, *value;
+	bool known, bad;
+	char *why;
+	size_t why_size;
+};
+
+static const char *one_get(void *ctx, const char *key)
+{
+	struct one *c = ctx;
+
+	if (strcmp(key, c->key))
+		return NULL;
+	c->known = true;
+	return c->value;
+}
+
+static void one_warn(void *ctx, const char *key, const char *value,
+		     const char *why)
+{
+	struct one *c = ctx;
+
+	(void)key;
+	(void)value;
+	if (!c->bad && c->why_size)
+		snprintf(c->why, c->why_size, "%s", why);
+	c->bad = true;
+}
+
+int vbd_option_check(const char *key, const char *value, char *why,
+		     size_t why_size)
+{
+	struct one c = { key, value, false, false, why, why_size };
+	struct loader l = { one_get, one_warn, &c };
+	struct vbd_options o;
+
+	load(&o, &l);
+	if (!c.known && why_size)
+		snprintf(why, why_size, "unknown key");
+	return c.known && !c.bad ? 0 : -1;
 }

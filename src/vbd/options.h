@@ -1,11 +1,13 @@
 /*
  * The block class's options, "vbd.<key> = value" in xenbackd.conf.
- * Read once in the main process; the worker inherits the parsed copy.
+ * Checked line by line when the daemon reads its config; read into each
+ * device in the main process (setup); the worker inherits the parsed copy.
  */
 #ifndef VBD_OPTIONS_H
 #define VBD_OPTIONS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 enum vbd_io_engine_kind {
 	VBD_ENGINE_AUTO,	/* io_uring, else threads */
@@ -48,10 +50,20 @@ typedef const char *vbd_option_getter(const char *key);
 
 /*
  * Fills *o with defaults overridden by the options found; a bad value is
- * logged through warn (once per option) and the default kept.
+ * reported through warn (once per option) and the default kept. get NULL:
+ * the defaults. The daemon checked every option at start
+ * (vbd_option_check), so a device's load has nothing left to warn about.
  */
 void vbd_options_load(struct vbd_options *o, vbd_option_getter *get,
 		      void (*warn)(const char *key, const char *value,
 				   const char *why));
+
+/*
+ * Checks one "vbd.<key> = value" setting as vbd_options_load would read
+ * it: 0 if taken, else -1 with why (of why_size bytes) saying why not,
+ * "unknown key" or what the value should be. The class's check_option.
+ */
+int vbd_option_check(const char *key, const char *value, char *why,
+		     size_t why_size);
 
 #endif

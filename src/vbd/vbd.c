@@ -30,6 +30,7 @@ static const char *option(const char *key)
 	return xbd_class_option(&vbd_class, key);
 }
 
+/* Not expected: check_option refused a bad value at start. */
 static void option_warning(const char *key, const char *value, const char *why)
 {
 	xbd_log(XBD_WARN, "vbd.%s = %s: %s; using the default", key,
@@ -266,4 +267,5 @@ const struct xbd_class vbd_class = {
 	.worker_start = vbd_worker_start,
 	.worker_drain = vbd_worker_drain,
 	.poll = vbd_poll,
+	.check_option = vbd_option_check,
 };

@@ -1,6 +1,6 @@
 /*
  * The block class's options: defaults, every key, bad values kept at
- * their defaults with a warning.
+ * their defaults with a warning, and the start-time check of one line.
  */
 #include <string.h>
 
@@ -96,6 +96,49 @@ int main(void)
 		table = small;
 		vbd_options_load(&o, get, warn);
 		CHECK_EQ(o.max_indirect_segments, 0);
+	}
+	/*
+	 * The start-time check of one config line: the same parser, so it
+	 * takes what a load takes and refuses what a load would warn about.
+	 */
+	{
+		char why[128];
+		const char *const *p;
+
+		for (p = all; p[0]; p += 2) {
+			why[0] = '\0';
+			CHECK_EQ(vbd_option_check(p[0], p[1], why, sizeof(why)), 0);
+			CHECK_EQ(why[0], '\0');
+		}
+		for (p = bad; p[0]; p += 2) {
+			why[0] = '\0';
+			CHECK_EQ(vbd_option_check(p[0], p[1], why, sizeof(why)), -1);
+			CHECK(why[0] && strcmp(why, "unknown key"));
+		}
+		CHECK_EQ(vbd_option_check("nonsense", "1", why, sizeof(why)), -1);
+		CHECK(!strcmp(why, "unknown key"));
+		CHECK_EQ(vbd_option_check("io-engine", "io_uring", why,
+					  sizeof(why)), 0);
+		CHECK_EQ(vbd_option_check("io-engine", "auto", why,
+					  sizeof(why)), 0);
+		CHECK_EQ(vbd_option_check("max-ring-page-order", "99", why,
+					  sizeof(why)), -1);
+		CHECK(!strcmp(why, "not a number from 0 to 4"));
+		CHECK_EQ(vbd_option_check("io-engine", "aio", why, sizeof(why)),
+			 -1);
+		CHECK(!strcmp(why, "not one of auto, io_uring, threads"));
+		CHECK_EQ(vbd_option_check("file-sector-size", "1024", why,
+					  sizeof(why)), -1);
+		CHECK(!strcmp(why, "not 512 or 4096"));
+		/* A key differing only in case is another key. */
+		CHECK_EQ(vbd_option_check("IO-Engine", "threads", why,
+					  sizeof(why)), -1);
+		/* A why too small is cut, never overrun; none at all is fine. */
+		CHECK_EQ(vbd_option_check("batch", "0", why, 8), -1);
+		CHECK_EQ(strlen(why), 7);
+		CHECK_EQ(vbd_option_check("batch", "0", NULL, 0), -1);
+		CHECK_EQ(vbd_option_check("nonsense", "1", NULL, 0), -1);
+		CHECK_EQ(vbd_option_check("batch", "4096", NULL, 0), 0);
 	}
 	return test_exit("test-vbd-options");
 }
