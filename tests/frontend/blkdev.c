@@ -229,7 +229,9 @@ void blkdev_handshake_nodes(struct blkdev *d, struct xs_nodes *l)
 			queue_nodes(d, &d->q[i], prefix, l);
 		}
 	}
-	xs_nodes_add(l, "protocol", "%s", abi_protocol(d->opt.abi));
+	/* Without the node the backend assumes its native ABI (blkif.h). */
+	if (!d->opt.no_protocol_node)
+		xs_nodes_add(l, "protocol", "%s", abi_protocol(d->opt.abi));
 	xs_nodes_add(l, "feature-persistent", "%u", d->opt.persistent ? 1 : 0);
 }
 

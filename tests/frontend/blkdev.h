@@ -69,6 +69,7 @@ struct blkdev_opts {
 	const char *fe_path;
 	unsigned domid;
 	enum blk_abi abi;
+	bool no_protocol_node;	/* leave `protocol` unwritten: the native ABI */
 	unsigned queues;	/* wanted; the backend's maximum caps it */
 	unsigned ring_order;	/* wanted; the backend's maximum caps it */
 	bool persistent;	/* offer feature-persistent */

@@ -10,6 +10,7 @@
 
 #include "hostile.h"
 #include "pattern.h"
+#include "request.h"
 
 enum hkind {
 	HK_HANDSHAKE,	/* garbage in the nodes the frontend publishes */
@@ -54,6 +55,8 @@ struct hostile {
 	/* Resources some cases need. */
 	void *ro_page;
 	uint32_t ro_ref;
+	/* Multi-page cases: the size of a write + read-back done afterwards. */
+	uint64_t multi_len;
 };
 
 static bool value_u64(const struct hostile *h, unsigned long long *v)
@@ -228,6 +231,94 @@ static void mangle_bad_gref(struct blkdev *d, struct blkio *io, struct blk_reque
 	r->u.rw.seg[0].gref = value_u64(h, &v) ? (uint32_t)v : stale_ref(d);
 }
 
+/*
+ * Bad grants after good ones, so that the backend maps (or copies) part of
+ * the request before it meets the bad one: its unmap-on-error path after a
+ * partial map (XSA-362) and its error completion are what run. VALUE is the
+ * number of segments (default: a full direct request, 11; 16 for the
+ * indirect one), each a whole page.
+ */
+static unsigned partial_segs(struct hostile *h, unsigned def, unsigned max)
+{
+	unsigned long long v;
+
+	if (!value_u64(h, &v) || v < 2)
+		v = def;
+	return v > max ? max : (unsigned)v;
+}
+
+static void setup_bad_gref_last(struct hostile *h, struct blkio *io)
+{
+	unsigned n = partial_segs(h, BLKIF_MAX_SEGMENTS_PER_REQUEST,
+				  BLKIF_MAX_SEGMENTS_PER_REQUEST);
+
+	io->len = (uint64_t)n * XEN_PAGE;
+	h->multi_len = io->len;
+}
+
+static void setup_bad_indirect(struct hostile *h, struct blkio *io)
+{
+	unsigned max = h->d->indirect_segs;
+
+	if (!max) {
+		h->skip = true;
+		h->skip_why = "no indirect descriptors negotiated";
+		return;
+	}
+	io->force_indirect = true;
+	io->len = (uint64_t)partial_segs(h, 16 < max ? 16 : max, max) * XEN_PAGE;
+	h->multi_len = io->len;
+}
+
+static void mangle_bad_gref_last(struct blkdev *d, struct blkio *io, struct blk_request *r,
+				 struct grant_pages *g)
+{
+	(void)io;
+	(void)g;
+	r->u.rw.seg[r->u.rw.nr_segments - 1].gref = stale_ref(d);
+}
+
+/* The shadow of the request being built: its indirect pages are there. */
+static struct shadow *shadow_of(struct blkdev *d, struct blkio *io)
+{
+	for (unsigned q = 0; q < d->nr_queues; q++)
+		for (unsigned i = 0; i < d->q[q].ring.nr_ents; i++)
+			if (d->q[q].shadow[i].busy && d->q[q].shadow[i].io == io)
+				return &d->q[q].shadow[i];
+	return NULL;
+}
+
+static void mangle_bad_indirect_seg(struct blkdev *d, struct blkio *io, struct blk_request *r,
+				    struct grant_pages *g)
+{
+	struct shadow *sh = shadow_of(d, io);
+	unsigned last = r->u.indirect.nr_segments - 1u;
+	struct blk_seg seg;
+
+	if (!sh || !sh->ind.n || r->operation != BLKIF_OP_INDIRECT)
+		abort();	/* setup_bad_indirect made it indirect */
+	/* The indirect page stays good; its last segment names a stale grant. */
+	seg = (struct blk_seg){
+		.gref = stale_ref(d), .first_sect = 0, .last_sect = XEN_PAGE / 512 - 1,
+	};
+	(void)g;
+	abi_encode_segment((char *)sh->ind.addr[last / SEGS_PER_INDIRECT_PAGE] +
+			   (last % SEGS_PER_INDIRECT_PAGE) * BLK_SEG_WIRE_SIZE, &seg);
+}
+
+static void mangle_bad_indirect_page(struct blkdev *d, struct blkio *io, struct blk_request *r,
+				     struct grant_pages *g)
+{
+	unsigned nind = req_nr_indirect_pages(r->u.indirect.nr_segments);
+
+	(void)io;
+	(void)g;
+	if (r->operation != BLKIF_OP_INDIRECT || !nind)
+		abort();
+	/* The last indirect page's grant is stale; the data grants are good. */
+	r->u.indirect.indirect_grefs[nind - 1] = stale_ref(d);
+}
+
 static void mangle_ro_read(struct blkdev *d, struct blkio *io, struct blk_request *r,
 			   struct grant_pages *g)
 {
@@ -379,6 +470,53 @@ static const char *watch_backend(struct hostile *h, int ms)
 	}
 }
 
+/*
+ * After a multi-page case: a write of that many pages, the same way
+ * (direct or indirect), read back and compared. With persistent grants it
+ * reuses the pages of the bad request, so a pool the bad grant poisoned in
+ * the backend shows here.
+ */
+static bool sanity_multi(struct hostile *h)
+{
+	struct blkdev *d = h->d;
+	uint64_t len = h->multi_len;
+	char *w = malloc(len), *r = calloc(1, len);
+	struct blkio io = {
+		.op = BLKIF_OP_WRITE, .len = len, .buf = w, .queue = -1,
+		.force_indirect = h->c->setup == setup_bad_indirect,
+	};
+	bool ok = false;
+
+	if (!w || !r)
+		goto out;
+	pattern_fill(w, len, h->wo->seed, 0, 7);
+	if (wl_sync_io(d, &io, h->wo->timeout_ms) || io.status != BLKIF_RSP_OKAY) {
+		fprintf(stderr, "hostile: the %" PRIu64 "-byte write afterwards got %s\n", len,
+			blkio_status_name(io.status));
+		goto out;
+	}
+	io = (struct blkio){
+		.op = BLKIF_OP_READ, .len = len, .buf = r, .queue = -1,
+		.force_indirect = h->c->setup == setup_bad_indirect,
+	};
+	if (wl_sync_io(d, &io, h->wo->timeout_ms) || io.status != BLKIF_RSP_OKAY) {
+		fprintf(stderr, "hostile: the %" PRIu64 "-byte read afterwards got %s\n", len,
+			blkio_status_name(io.status));
+		goto out;
+	}
+	ok = !memcmp(w, r, len);
+	if (!ok)
+		fprintf(stderr, "hostile: the %" PRIu64 "-byte read afterwards does not return "
+			"what was written\n", len);
+	else
+		snprintf(h->extra + strlen(h->extra), sizeof(h->extra) - strlen(h->extra),
+			 " after-rw=%" PRIu64, len);
+out:
+	free(w);
+	free(r);
+	return ok;
+}
+
 /* One small read that must succeed: the device still works. */
 static const char *sanity_io(struct hostile *h)
 {
@@ -394,6 +532,8 @@ static const char *sanity_io(struct hostile *h)
 	}
 	ok = !wl_sync_io(d, &io, h->wo->timeout_ms) && io.status == BLKIF_RSP_OKAY;
 	free(buf);
+	if (ok && h->multi_len)
+		ok = sanity_multi(h);
 	return ok ? "ok" : "failed";
 }
 
@@ -415,6 +555,12 @@ static void run_request_case(struct hostile *h)
 		h->c->setup(h, &io);
 	if (h->skip)
 		goto out;
+	if (io.len > 2 * len) {	/* a multi-page case */
+		free(buf);
+		buf = io.buf = calloc(1, io.len);
+		if (!buf)
+			return;
+	}
 	if (wl_sync_io(d, &io, h->wo->timeout_ms) && !io.done && !d->backend_gone) {
 		h->reaction = "no-reaction";
 		goto out;
@@ -662,6 +808,15 @@ static const struct hcase cases[] = {
 	  "a read with nr_segments 0" },
 	{ "too-many-segments", HK_REQUEST, NULL, mangle_many_segs, NULL, NULL, BAD_REQUEST,
 	  "a direct read with nr_segments 12 (VALUE: nr_segments)" },
+	{ "bad-gref-last", HK_REQUEST, setup_bad_gref_last, mangle_bad_gref_last, NULL, NULL,
+	  BAD_REQUEST, "a direct read of 11 pages, the last one's grant not granted "
+	  "(VALUE: segments, >= 2)" },
+	{ "bad-gref-indirect-seg", HK_REQUEST, setup_bad_indirect, mangle_bad_indirect_seg,
+	  NULL, NULL, BAD_REQUEST, "an indirect read of 16 pages, good indirect page, the "
+	  "last segment's grant not granted (VALUE: segments)" },
+	{ "bad-indirect-page", HK_REQUEST, setup_bad_indirect, mangle_bad_indirect_page,
+	  NULL, NULL, BAD_REQUEST, "an indirect read of 16 pages whose (last) indirect page "
+	  "is not granted (VALUE: segments)" },
 	{ "too-many-indirect", HK_REQUEST, setup_indirect, mangle_many_indirect, NULL, NULL,
 	  BAD_REQUEST, "an indirect read of 4097 segments, 9 pages (VALUE: nr_segments)" },
 	{ "unknown-op", HK_REQUEST, NULL, mangle_unknown_op, NULL, NULL,

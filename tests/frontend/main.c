@@ -31,6 +31,9 @@ static void usage(FILE *f)
 "  --domid N            this domain (default: xenstore `domid`, then $XENSIM_DOMID)\n"
 "  --class NAME         device directory class (default vbd)\n"
 "  --abi x86_64|x86_32  ring ABI written to `protocol` (default x86_64)\n"
+"  --no-protocol-node   leave `protocol` unwritten: the backend assumes its\n"
+"                       native ABI (blkif.h), taken to be x86_64; not with\n"
+"                       --abi x86_32\n"
 "  --queues N           rings wanted (default 1; capped by multi-queue-max-queues)\n"
 "  --ring-order N       log2 ring pages wanted (default 0; capped by max-ring-page-order)\n"
 "  --no-persistent      do not offer feature-persistent\n"
@@ -56,7 +59,9 @@ static void usage(FILE *f)
 "  --offset B --length B --bs B (k/M/G suffixes)  --qd N  --count N  --seed N\n"
 "  --rw read|write|randread|randwrite|randrw (default randread)\n"
 "  --expect okay|error|eopnotsupp   status every workload request must get\n"
-"                       (default okay); when not okay, one read must still work\n"
+"                       (default okay); when not okay, one read must still work.\n"
+"                       Not with --verify (it checks data); --bench counts the\n"
+"                       requests that got it and fails when none did\n"
 "  --expect-error       same as --expect error\n"
 "Ending:\n"
 "  --no-close           exit without closing or unsharing, like a crashed guest\n"
@@ -69,7 +74,7 @@ static void usage(FILE *f)
 }
 
 enum {
-	OPT_DOMID = 256, OPT_CLASS, OPT_ABI, OPT_QUEUES, OPT_RING_ORDER, OPT_NO_PERSISTENT,
+	OPT_DOMID = 256, OPT_CLASS, OPT_ABI, OPT_NO_PROTOCOL_NODE, OPT_QUEUES, OPT_RING_ORDER, OPT_NO_PERSISTENT,
 	OPT_NO_INDIRECT, OPT_MAX_INDIRECT, OPT_MAX_GRANTS, OPT_TIMEOUT, OPT_WRITE_FILE,
 	OPT_READ_FILE, OPT_VERIFY, OPT_DISCARD, OPT_SECURE, OPT_FLUSH, OPT_BARRIER, OPT_BENCH,
 	OPT_HOLD, OPT_OFFSET, OPT_LENGTH, OPT_BS, OPT_QD, OPT_COUNT, OPT_SEED, OPT_RW,
@@ -80,6 +85,7 @@ static const struct option long_opts[] = {
 	{ "domid", required_argument, NULL, OPT_DOMID },
 	{ "class", required_argument, NULL, OPT_CLASS },
 	{ "abi", required_argument, NULL, OPT_ABI },
+	{ "no-protocol-node", no_argument, NULL, OPT_NO_PROTOCOL_NODE },
 	{ "queues", required_argument, NULL, OPT_QUEUES },
 	{ "ring-order", required_argument, NULL, OPT_RING_ORDER },
 	{ "no-persistent", no_argument, NULL, OPT_NO_PERSISTENT },
@@ -229,6 +235,7 @@ static void parse_args(int argc, char **argv, struct args *a)
 			if (abi_parse(optarg, &a->bo.abi))
 				die_usage("--abi takes x86_64 or x86_32, not %s", optarg);
 			break;
+		case OPT_NO_PROTOCOL_NODE: a->bo.no_protocol_node = true; break;
 		case OPT_QUEUES:
 			a->bo.queues = parse_uint(optarg, "--queues", BLKFRONT_MAX_QUEUES);
 			if (!a->bo.queues)
@@ -322,6 +329,13 @@ static void parse_args(int argc, char **argv, struct args *a)
 		exit(2);
 	}
 	a->device = argv[optind];
+	if (a->bo.no_protocol_node && a->bo.abi != BLK_ABI_X86_64)
+		die_usage("%s: without the node the backend assumes x86_64; drop "
+			  "--no-protocol-node or use --hostile bad-protocol", "--abi x86_32");
+	if (a->verify && a->wo.expect != BLKIF_RSP_OKAY)
+		die_usage("%s: --verify checks the data it reads and writes, so every request "
+			  "must succeed; use --write-file, --read-file, --discard, --flush, "
+			  "--barrier or --bench with --expect", "--expect with --verify");
 	a->wo.timeout_ms = a->bo.timeout_ms;
 	if (!a->seed_given)
 		a->wo.seed = (uint64_t)blkdev_now_ns() ^ ((uint64_t)getpid() << 32);

@@ -803,7 +803,8 @@ static void bench_done(struct engine *e, struct eslot *s)
 	struct bench *b = e->ctx;
 	uint64_t lat = s->io.complete_ns - s->io.submit_ns;
 
-	if (s->io.status != BLKIF_RSP_OKAY)
+	/* Only the requests answered as --expect says count (and time). */
+	if (s->io.status != e->o->expect)
 		return;
 	b->ios++;
 	b->bytes += s->io.len;
@@ -859,11 +860,18 @@ int wl_bench(struct blkdev *d, const struct workload_opts *o)
 	printf("bench: rw=%s bs=%" PRIu64 " qd=%u queues=%u ring-order=%u persistent=%d "
 	       "indirect=%u abi=%s seconds=%.3f ios=%" PRIu64 " bytes=%" PRIu64
 	       " iops=%.1f mbps=%.2f lat_avg_us=%.1f lat_p50_us=%.1f lat_p99_us=%.1f"
-	       " lat_max_us=%.1f failed=%" PRIu64 "\n",
+	       " lat_max_us=%.1f failed=%" PRIu64 "%s%s\n",
 	       bench_rw_name(o->rw), b.bs, e.qd, d->nr_queues, d->ring_order, d->persistent,
 	       d->indirect_segs, abi_protocol(d->opt.abi), secs, b.ios, b.bytes, iops, mbps,
 	       b.ios ? (double)b.lat_sum / (double)b.ios / 1e3 : 0, (double)p50 / 1e3,
-	       (double)p99 / 1e3, (double)b.lat_max / 1e3, e.failed);
+	       (double)p99 / 1e3, (double)b.lat_max / 1e3, e.failed,
+	       o->expect != BLKIF_RSP_OKAY ? " expect=" : "",
+	       o->expect != BLKIF_RSP_OKAY ? blkio_status_name(o->expect) : "");
+	if (!rc && !b.ios) {
+		fprintf(stderr, "bench: no request was answered %s in %.3f s\n",
+			blkio_status_name(o->expect), o->seconds);
+		return -1;
+	}
 	return rc;
 }
 
