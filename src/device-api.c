@@ -114,7 +114,7 @@ int xbd_backend_write(struct xbd_device *d, const char *node,
 {
 	char *path, *value;
 	va_list ap;
-	int rc;
+	int rc, err;
 
 	va_start(ap, fmt);
 	rc = vasprintf(&value, fmt, ap);
@@ -125,9 +125,13 @@ int xbd_backend_write(struct xbd_device *d, const char *node,
 		free(value);
 		return -1;
 	}
-	rc = store_write(path, value);
+	rc = store_write_in(d->bpath, path, value);
+	err = errno;
+	if (rc && err == ENOENT)
+		device_backend_gone(d);
 	free(path);
 	free(value);
+	errno = err;
 	return rc;
 }
 

@@ -88,6 +88,11 @@ const char *xenbus_state_name(long s);
 long device_backend_long(struct xbd_device *d, const char *node);
 /* The frontend's state; guest-written, so anything odd is "Unknown". */
 long device_frontend_state(struct xbd_device *d);
+/*
+ * A backend write found the directory removed: the device is taken down
+ * as removed at its next step (never from inside the caller).
+ */
+void device_backend_gone(struct xbd_device *d);
 /* Writes the "error" node ("<errno> <message>") and logs. */
 void device_verror(struct xbd_device *d, int err, const char *fmt,
 		   va_list ap) __attribute__((format(printf, 3, 0)));

@@ -99,6 +99,17 @@ static void device_kick(struct xbd_device *d)
 
 /* ---- Small helpers ----------------------------------------------------- */
 
+/*
+ * Every backend write checks, in its transaction, that the directory is
+ * still there (xbd_backend_write): a device the toolstack removed is never
+ * re-created by a late write, whatever its phase. The step that follows
+ * finds the directory gone and takes the device down.
+ */
+void device_backend_gone(struct xbd_device *d)
+{
+	device_kick(d);
+}
+
 long device_backend_long(struct xbd_device *d, const char *node)
 {
 	char path[sizeof(d->bpath) + 64];

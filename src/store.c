@@ -135,13 +135,43 @@ bool store_exists(const char *path)
 	return v != NULL;
 }
 
-int store_write(const char *path, const char *value)
+int store_write_in(const char *dir, const char *path, const char *value)
 {
-	if (!xs_write(xsh, XBT_NULL, path, value, strlen(value))) {
-		xbd_log(XBD_WARN, "xenstore write %s: %s", path, strerror(errno));
-		return -1;
+	for (int tries = 0; tries < 32; tries++) {
+		xs_transaction_t t = xs_transaction_start(xsh);
+		unsigned int len;
+		char *v;
+		int err;
+
+		if (t == XBT_NULL)
+			break;
+		v = xs_read(xsh, t, dir, &len);
+		if (!v) {
+			err = errno;
+			xs_transaction_end(xsh, t, true);
+			if (err == ENOENT) {
+				xbd_log(XBD_DEBUG, "not writing %s: %s is gone",
+					path, dir);
+				errno = ENOENT;
+				return -1;
+			}
+			errno = err;
+			break;
+		}
+		free(v);
+		if (!xs_write(xsh, t, path, value, strlen(value))) {
+			err = errno;
+			xs_transaction_end(xsh, t, true);
+			errno = err;
+			break;
+		}
+		if (xs_transaction_end(xsh, t, false))
+			return 0;
+		if (errno != EAGAIN)
+			break;
 	}
-	return 0;
+	xbd_log(XBD_WARN, "xenstore write %s: %s", path, strerror(errno));
+	return -1;
 }
 
 int store_rm(const char *path)

@@ -26,7 +26,13 @@ char *store_read(const char *path);
 /* The node's unsigned value, or -1 if absent or not a number. */
 long store_read_long(const char *path);
 bool store_exists(const char *path);
-int store_write(const char *path, const char *value);
+/*
+ * Writes path only while the directory dir exists, checked in the same
+ * transaction (retried on EAGAIN), as Linux's xenbus_switch_state does:
+ * a plain write would re-create a directory the toolstack just removed.
+ * -1 with errno ENOENT, and nothing written, when dir is gone.
+ */
+int store_write_in(const char *dir, const char *path, const char *value);
 int store_rm(const char *path);
 /* malloc'd array of *num malloc'd-with-it names, or NULL. */
 char **store_directory(const char *path, unsigned int *num);

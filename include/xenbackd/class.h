@@ -172,7 +172,11 @@ int xbd_frontend_read_uint(struct xbd_device *d, const char *node,
 int xbd_backend_read_uint(struct xbd_device *d, const char *node,
 			  unsigned long max, unsigned long *value);
 
-/* Writes a node below the backend directory, printf-style. 0 or -1. */
+/*
+ * Writes a node below the backend directory, printf-style. 0 or -1. Never
+ * re-creates a removed backend directory: then it writes nothing, fails
+ * with errno ENOENT, and the device is taken down as removed.
+ */
 int xbd_backend_write(struct xbd_device *d, const char *node,
 		      const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
