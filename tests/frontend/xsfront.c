@@ -108,14 +108,49 @@ int xsf_write(const struct xsfront *f, const char *dir, const char *node,
 	return ok ? 0 : -1;
 }
 
+/*
+ * As Linux's xenbus_switch_state: inside a transaction that first reads
+ * the node, so that nothing is written once the toolstack removed the
+ * frontend directory (a plain write would re-create it, or fail for want
+ * of permission on the parent). A removed directory is not an error.
+ */
 int xsf_switch_state(struct xsfront *f, int state)
 {
-	char v[16];
+	char v[16], *p = path_join(f->fe, "state"), *cur;
+	unsigned int len;
+	int err = EAGAIN;
 
+	if (!p)
+		return -1;
 	snprintf(v, sizeof(v), "%d", state);
-	if (xsf_write(f, f->fe, "state", v)) {
+	for (int tries = 0; tries < 32 && err == EAGAIN; tries++) {
+		xs_transaction_t t = xs_transaction_start(f->xs);
+
+		if (t == XBT_NULL) {
+			err = errno;
+			break;
+		}
+		cur = xs_read(f->xs, t, p, &len);
+		if (!cur) {
+			err = errno;
+			xs_transaction_end(f->xs, t, true);
+			if (err == ENOENT)
+				err = 0;
+			break;
+		}
+		free(cur);
+		if (!xs_write(f->xs, t, p, v, strlen(v))) {
+			err = errno;
+			xs_transaction_end(f->xs, t, true);
+			break;
+		}
+		err = xs_transaction_end(f->xs, t, false) ? 0 : errno;
+	}
+	free(p);
+	if (err) {
 		fprintf(stderr, "blkfront: cannot write %s/state: %s\n", f->fe,
-			strerror(errno));
+			strerror(err));
+		errno = err;
 		return -1;
 	}
 	return 0;
