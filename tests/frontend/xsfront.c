@@ -142,6 +142,11 @@ int xsf_switch_state(struct xsfront *f, int state)
 		if (!xs_write(f->xs, t, p, v, strlen(v))) {
 			err = errno;
 			xs_transaction_end(f->xs, t, true);
+			/* Removed between our read and write: nothing to do. */
+			cur = xs_read(f->xs, XBT_NULL, p, &len);
+			if (!cur && errno == ENOENT)
+				err = 0;
+			free(cur);
 			break;
 		}
 		err = xs_transaction_end(f->xs, t, false) ? 0 : errno;
