@@ -134,7 +134,10 @@ int xsf_switch_state(struct xsfront *f, int state)
 		if (!cur) {
 			err = errno;
 			xs_transaction_end(f->xs, t, true);
-			if (err == ENOENT)
+			/* Our own node unreadable: its directory is gone, and
+			 * xenstored hides a missing node under a parent we may
+			 * not read behind EACCES. */
+			if (err == ENOENT || err == EACCES)
 				err = 0;
 			break;
 		}
@@ -144,7 +147,7 @@ int xsf_switch_state(struct xsfront *f, int state)
 			xs_transaction_end(f->xs, t, true);
 			/* Removed between our read and write: nothing to do. */
 			cur = xs_read(f->xs, XBT_NULL, p, &len);
-			if (!cur && errno == ENOENT)
+			if (!cur && (errno == ENOENT || errno == EACCES))
 				err = 0;
 			free(cur);
 			break;
