@@ -32,11 +32,42 @@ set -u
 : "${XT_SCRATCH:=$(mktemp -d)}"
 : "${XT_CONSOLE_DIR:=/var/log/xen/console}"
 : "${XT_GUEST_MEMORY:=256}"     # MiB per guest
+: "${XT_XENBACKD_LOG:=$XT_SCRATCH/xenbackd.log}"
 
 # ------------------------------------------------------------ basics
+# Every process started in dom0 costs 0.3-1 s of emulated CPU (TCG), taken
+# from the guests: the helpers below avoid forks where they can (bash
+# builtins, $EPOCHREALTIME, a read -t on a FIFO for sleeping), and so
+# should scenarios, above all in loops.
+
 # xt_log MESSAGE... — timestamped line on the scenario's output.
 xt_log() {
-    printf '[%s] %s\n' "$(date +%T.%2N)" "$*" >&2
+    local t f=${EPOCHREALTIME#*[.,]}
+    printf -v t '%(%T)T' -1
+    printf '[%s.%s] %s\n' "$t" "${f:0:2}" "$*" >&2
+}
+
+# xt_now_ms — milliseconds since the epoch, in XT_NOW_MS (no fork).
+xt_now_ms() {
+    local t=${EPOCHREALTIME/[.,]/}
+    XT_NOW_MS=$(( t / 1000 ))
+}
+
+# xt_sleep SECONDS — sleep (fractions allowed) without starting a process.
+_XT_SLEEP_FD=
+xt_sleep() {
+    if [ -z "$_XT_SLEEP_FD" ]; then
+        mkfifo "$XT_SCRATCH/.xt-sleep" 2>/dev/null
+        exec {_XT_SLEEP_FD}<>"$XT_SCRATCH/.xt-sleep"
+    fi
+    read -r -t "$1" -u "$_XT_SLEEP_FD" _ || true
+}
+
+# xt_read_file PATH — PATH's content in XT_FILE (no fork; empty if none).
+xt_read_file() {
+    XT_FILE=
+    [ -r "$1" ] && IFS= read -r -d '' XT_FILE <"$1"
+    return 0
 }
 
 # xt_fail MESSAGE... — log and end the scenario as failed.
@@ -45,18 +76,22 @@ xt_fail() {
     exit 1
 }
 
-# xt_wait_for SECONDS DESCRIPTION COMMAND... — run COMMAND every 0.2 s until
-# it succeeds; return 1 (after logging DESCRIPTION) if SECONDS pass first.
+# xt_wait_for SECONDS DESCRIPTION COMMAND... — run COMMAND every $XT_POLL
+# seconds (default 0.2) until it succeeds; return 1 (after logging
+# DESCRIPTION) if SECONDS pass first.  Everything in dom0 is emulated (TCG):
+# poll a costly COMMAND less often, e.g. XT_POLL=1 xt_wait_for ...
 xt_wait_for() {
     local secs=$1 what=$2 end
     shift 2
-    end=$(( $(date +%s%N) / 1000000 + secs * 1000 ))
+    xt_now_ms
+    end=$(( XT_NOW_MS + secs * 1000 ))
     until "$@"; do
-        if [ $(( $(date +%s%N) / 1000000 )) -ge "$end" ]; then
+        xt_now_ms
+        if [ "$XT_NOW_MS" -ge "$end" ]; then
             xt_log "timed out after ${secs}s waiting for $what"
             return 1
         fi
-        sleep 0.2
+        xt_sleep "${XT_POLL:-0.2}"
     done
 }
 
@@ -96,7 +131,7 @@ xt_make_image() {
 }
 
 # xt_fill_random PATH COUNT_MIB [SEEK_MIB] — write random data into PATH
-# (created if missing, never truncated).
+# (created if missing, never truncated).  About 1 s per 16 MiB in dom0.
 xt_fill_random() {
     dd if=/dev/urandom of="$1" bs=1M count="$2" seek="${3:-0}" conv=notrunc,fsync status=none ||
         xt_fail "cannot write $1"
@@ -116,29 +151,73 @@ xt_sha256() {
 }
 
 # ------------------------------------------------------------ guests
-# xt_guest_initrd OUT SCRIPT [FILE...] — a guest initramfs: the base one
-# plus SCRIPT as /xt/script (run by the guest's init with guest-lib.sh
-# sourced) and each FILE (e.g. /usr/bin/fio) with the shared libraries it
-# needs, at the same paths.
+# xt_guest_initrd OUT SCRIPT [FILE...] — a guest initramfs: SCRIPT as
+# /xt/script (run by the guest's init with guest-lib.sh sourced), then each
+# FILE (e.g. /usr/bin/fio) with the shared libraries it needs, at the same
+# paths, then the base image (busybox, xen-blkfront and the tools listed in
+# guest_tools in tests/xen/run).  Uncompressed cpio archives followed by
+# the gzipped base: the kernel unpacks them in turn and nothing is
+# recompressed.  The script's archive is written by bash itself and the
+# FILEs' archive is kept for the next guest with the same FILEs, so a
+# guest without FILEs costs one process.  (Two separately gzipped
+# archives made the 6.1 kernel's unpacker fail silently when the first
+# one was small.)
 xt_guest_initrd() {
-    local out=$1 script=$2 d f lib
+    local out=$1 script=$2 files=
     shift 2
-    d=$(mktemp -d "$XT_SCRATCH/initrd.XXXXXX")
-    mkdir -p "$d/xt"
-    cp "$script" "$d/xt/script" || xt_fail "no guest script $script"
+    [ $# -eq 0 ] || _xt_files_cpio "$@" || xt_fail "cannot collect the guest's files: $*"
+    [ $# -eq 0 ] || files=$XT_FILES_CPIO
+    xt_read_file "$script"
+    [ -n "$XT_FILE" ] || xt_fail "no guest script $script (or it is empty)"
+    _XT_CPIO_POS=0
+    {
+        _xt_cpio_entry xt 040755 ''
+        _xt_cpio_entry xt/script 0100644 "$XT_FILE"
+        _xt_cpio_entry TRAILER!!! 0 ''
+        _xt_cpio_pad 512
+    } >"$out" || xt_fail "cannot write $out"
+    cat $files "$XT_GUEST_INITRD" >>"$out" || xt_fail "cannot build the initramfs $out"
+}
+
+# A cpio "newc" archive in bash: _xt_cpio_entry NAME MODE(octal) CONTENT
+# appends one entry to stdout (CONTENT must not hold NUL bytes).
+_XT_CPIO_POS=0
+_XT_CPIO_INO=1000
+_xt_cpio_entry() {
+    local LC_ALL=C name=$1 mode=$2 data=$3 hdr
+    _XT_CPIO_INO=$(( _XT_CPIO_INO + 1 ))
+    printf -v hdr '070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X' \
+        "$_XT_CPIO_INO" "$(( 8#$mode ))" 0 0 1 0 "${#data}" 0 0 0 0 "$(( ${#name} + 1 ))" 0
+    printf '%s%s\0' "$hdr" "$name"
+    _XT_CPIO_POS=$(( _XT_CPIO_POS + ${#hdr} + ${#name} + 1 ))
+    _xt_cpio_pad 4
+    printf '%s' "$data"
+    _XT_CPIO_POS=$(( _XT_CPIO_POS + ${#data} ))
+    _xt_cpio_pad 4
+}
+_xt_cpio_pad() {        # ALIGN: NUL bytes up to the next multiple of ALIGN
+    local n=$(( ($1 - _XT_CPIO_POS % $1) % $1 ))
+    while [ $n -gt 0 ]; do printf '\0'; n=$(( n - 1 )); _XT_CPIO_POS=$(( _XT_CPIO_POS + 1 )); done
+}
+
+# _xt_files_cpio FILE... — an archive of FILEs and their libraries in
+# XT_FILES_CPIO (kept in /var/tmp/xt-files for the rest of the run).
+_xt_files_cpio() {
+    local d f lib key
+    key=$(printf '%s\n' "$@" | cksum | tr ' ' -)
+    XT_FILES_CPIO=/var/tmp/xt-files/$key.cpio
+    [ -s "$XT_FILES_CPIO" ] && return 0
+    mkdir -p /var/tmp/xt-files
+    d=$(mktemp -d "$XT_SCRATCH/files.XXXXXX")
     for f in "$@"; do
-        cp -L --parents "$f" "$d/" || xt_fail "cannot copy $f into the guest"
+        cp -L --parents "$f" "$d/" || return 1
+        [ -x "$f" ] || continue         # only programs have libraries
         for lib in $(ldd "$f" 2>/dev/null | grep -o '/[^ ]*'); do
             [ -e "$d$lib" ] || cp -L --parents "$lib" "$d/"
         done
     done
-    # One gzip stream holding two cpio archives back to back (GNU cpio pads
-    # to 512 bytes).  Two separately gzipped archives made the 6.1 kernel's
-    # unpacker fail silently when the first one was small.
-    {
-        (cd "$d" && find . -print | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) &&
-            gzip -dc "$XT_GUEST_INITRD"
-    } | gzip -1 >"$out" || xt_fail "cannot build the initramfs of $out"
+    (cd "$d" && find . -print | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$XT_FILES_CPIO.tmp" &&
+        mv "$XT_FILES_CPIO.tmp" "$XT_FILES_CPIO"
     rm -rf "$d"
 }
 
@@ -146,6 +225,11 @@ xt_guest_initrd() {
 # scenario so console logs never mix).
 xt_guest_name() {
     printf 'xt-%s-%s\n' "${XT_SCENARIO:-test}" "$1"
+}
+
+# _xt_console NAME — path of guest NAME's console log in XT_CONSOLE (no fork).
+_xt_console() {
+    XT_CONSOLE=$XT_CONSOLE_DIR/guest-xt-${XT_SCENARIO:-test}-$1.log
 }
 
 # xt_guest_console NAME — path of guest NAME's console log (xenconsoled).
@@ -164,7 +248,10 @@ xt_domid() {
 # target=/path/img").  More config lines may be given in
 # XT_GUEST_EXTRA_CFG, files for the guest in XT_GUEST_FILES (space
 # separated), memory in XT_GUEST_MEMORY (MiB), the kernel command line in
-# XT_GUEST_CMDLINE (default "console=hvc0 panic=-1").  The config is
+# XT_GUEST_CMDLINE (default "console=hvc0 panic=-1"; "MODULE.PARAM=VALUE"
+# words there reach the guest's modules, see domu-init), vCPUs in
+# XT_GUEST_VCPUS (default 1), what `xl reboot` does in XT_GUEST_ON_REBOOT
+# (default "destroy"; "restart" to really reboot).  The config is
 # $XT_SCRATCH/NAME.cfg, xl's output $XT_SCRATCH/xl-create-NAME.log.
 xt_guest_start() {
     local name=$1 script=$2 dom cfg initrd disks='' d
@@ -183,10 +270,10 @@ kernel = "$XT_KERNEL"
 ramdisk = "$initrd"
 extra = "${XT_GUEST_CMDLINE:-console=hvc0 panic=-1}"
 memory = $XT_GUEST_MEMORY
-vcpus = 1
+vcpus = ${XT_GUEST_VCPUS:-1}
 disk = [ $disks ]
 on_poweroff = "destroy"
-on_reboot = "destroy"
+on_reboot = "${XT_GUEST_ON_REBOOT:-destroy}"
 on_crash = "destroy"
 ${XT_GUEST_EXTRA_CFG:-}
 EOF
@@ -216,9 +303,11 @@ _xt_guest_gone() {
 # (its init powers off when its script ends); default 120 s.  On timeout
 # the guest is destroyed and 1 returned.
 xt_guest_wait_end() {
-    local dom
+    local dom domid
     dom=$(xt_guest_name "$1")
-    if ! xt_wait_for "${2:-120}" "$dom to end" _xt_guest_gone "$dom"; then
+    domid=$(xt_domid "$1") || return 0
+    _xt_domain_gone() { ! xenstore-exists "/local/domain/$1" 2>/dev/null; }
+    if ! XT_POLL=1 xt_wait_for "${2:-120}" "$dom to end" _xt_domain_gone "$domid"; then
         timeout 60 xl destroy "$dom" >/dev/null 2>&1
         return 1
     fi
@@ -234,15 +323,40 @@ xt_guest_destroy() {
 # xt_guest_result NAME KEY — the value guest NAME's script reported with
 # `xt_result KEY VALUE` (the last one if several); empty if none.
 xt_guest_result() {
-    tr -d '\r' <"$(xt_guest_console "$1")" 2>/dev/null |
-        sed -n "s/^.*XT-RESULT $2=//p" | tail -n1
+    xt_guest_results "$1"
+    printf '%s\n' "${XT_RESULT[$2]:-}"
+}
+
+# xt_guest_results NAME — read guest NAME's console once: XT_RESULT[KEY]
+# holds each value its script reported (the last one), XT_RESULT_STATUS its
+# script's exit status (empty if it did not finish).  No fork: use it
+# instead of many xt_guest_result calls.
+declare -A XT_RESULT
+xt_guest_results() {
+    local line k
+    XT_RESULT=()
+    XT_RESULT_STATUS=
+    _xt_console "$1"
+    [ -r "$XT_CONSOLE" ] || return 0
+    while IFS= read -r line || [ -n "$line" ]; do
+        line=${line%$'\r'}
+        case $line in
+        *XT-RESULT\ *=*)
+            line=${line#*XT-RESULT }
+            k=${line%%=*}
+            XT_RESULT[$k]=${line#*=} ;;
+        *XT-GUEST-END\ rc=*)
+            line=${line#*XT-GUEST-END rc=}
+            XT_RESULT_STATUS=${line%%[!0-9]*} ;;
+        esac
+    done <"$XT_CONSOLE"
 }
 
 # xt_guest_status NAME — exit status of guest NAME's script, or empty if
 # it did not finish.
 xt_guest_status() {
-    tr -d '\r' <"$(xt_guest_console "$1")" 2>/dev/null |
-        sed -n 's/^.*XT-GUEST-END rc=\([0-9]*\).*/\1/p' | tail -n1
+    xt_guest_results "$1"
+    printf '%s\n' "$XT_RESULT_STATUS"
 }
 
 # xt_guest_show_console NAME — copy guest NAME's console to the output.
@@ -262,7 +376,7 @@ xt_wait_backends_gone() {
         done
         return 0
     }
-    xt_wait_for "${2:-60}" "the backends of domain $domid to go" _xt_no_backends
+    XT_POLL=0.5 xt_wait_for "${2:-60}" "the backends of domain $domid to go" _xt_no_backends
 }
 
 # xt_guest_run NAME SCRIPT [DISKSPEC...] — start guest NAME, wait until it
@@ -302,14 +416,43 @@ xt_require_no_kernel_blkback() {
 
 # xt_start_xenbackd [ARGS...] — start the project's daemon as built on the
 # host ($XT_XENBACKD, default $XT_ROOT/build/xenbackd) in the background
-# with ARGS; its stdout/stderr go to $XT_XENBACKD_LOG (kept on failure) and
-# it is stopped when the scenario exits.  The kernel's xen-blkback is
-# unloaded first: it would claim every device under backend/vbd.
+# with ARGS; its stdout/stderr go to $XT_XENBACKD_LOG (kept on failure,
+# appended to when the daemon is started again) and it is stopped when the
+# scenario exits.  Its pid is in XT_XENBACKD_PID.  The kernel's
+# xen-blkback is unloaded first: it would claim every device under
+# backend/vbd.
 xt_start_xenbackd() {
     local bin=${XT_XENBACKD:-$XT_ROOT/build/xenbackd}
     [ -x "$bin" ] || xt_fail "no $bin: build the project first"
     xt_require_no_kernel_blkback
-    xt_bg xenbackd "$bin" "$@"
+    echo "=== $(date +%T.%2N) xt_start_xenbackd $*" >>"$XT_XENBACKD_LOG"
+    # Not with xt_sleep's FIFO open: the fd checks would count it.
+    if [ -n "$_XT_SLEEP_FD" ]; then
+        "$bin" "$@" >>"$XT_XENBACKD_LOG" 2>&1 </dev/null {_XT_SLEEP_FD}>&- &
+    else
+        "$bin" "$@" >>"$XT_XENBACKD_LOG" 2>&1 </dev/null &
+    fi
+    XT_XENBACKD_PID=$!
+    XT_BG_PID=$XT_XENBACKD_PID
+    xt_on_exit "kill $XT_XENBACKD_PID 2>/dev/null; sleep 0.5; kill -9 $XT_XENBACKD_PID 2>/dev/null"
+    xt_log "started xenbackd (pid $XT_XENBACKD_PID): $bin $*"
+}
+
+# xt_xs_load PATH... — read the xenstore trees under PATHs with one
+# xenstore-ls each: XT_XS[/full/path] holds each node's value (as
+# xenstore-ls shows it, without the quotes).
+declare -A XT_XS
+xt_xs_load() {
+    local p line v
+    XT_XS=()
+    for p in "$@"; do
+        while IFS= read -r line; do
+            [[ $line == /*" = "* ]] || continue
+            v=${line#* = }
+            v=${v#\"}
+            XT_XS[${line%% = *}]=${v%\"}
+        done < <(xenstore-ls -f "$p" 2>/dev/null)
+    done
 }
 
 # xt_xs_wait PATH REGEX [SECONDS] — wait until xenstore node PATH exists
@@ -317,6 +460,217 @@ xt_start_xenbackd() {
 xt_xs_wait() {
     _xt_xs_matches() { xenstore-read "$1" 2>/dev/null | grep -qE -- "$2"; }
     xt_wait_for "${3:-30}" "xenstore $1 to match '$2'" _xt_xs_matches "$1" "$2"
+}
+
+# ------------------------------------------------------------ guest control
+# A guest script reports progress with `xt_step NAME` ("XT-STEP NAME" on its
+# console) and waits for dom0 with `xt_wait_go KEY` (guest-lib.sh), which
+# polls the xenstore node data/KEY of its own domain (the guest image has
+# the xenstore tools): dom0 writes it with xt_guest_go.
+
+# xt_guest_wait_step NAME STEP [SECONDS] — wait until guest NAME printed
+# "XT-STEP STEP" (default 60 s).  Returns 1 at once (console shown) if the
+# guest's script ended or failed first, or on timeout.
+xt_guest_wait_step() {
+    local name=$1 step=$2 dom domid
+    dom=$(xt_guest_name "$name")
+    domid=$(xt_domid "$name") || { xt_log "no guest $dom (waiting for step '$step')"; return 1; }
+    _xt_console "$name"
+    _XT_POLLS=0
+    _xt_step_or_end() {
+        xt_read_file "$XT_CONSOLE"
+        case $XT_FILE in
+        *"XT-STEP $2"[$' \r\n']* | *XT-GUEST-END* | *XT-FAIL*) return 0 ;;
+        esac
+        _XT_POLLS=$(( _XT_POLLS + 1 ))
+        [ $(( _XT_POLLS % 10 )) = 0 ] || return 1
+        ! xenstore-exists "/local/domain/$1" 2>/dev/null
+    }
+    if ! XT_POLL=0.5 xt_wait_for "${3:-60}" "step '$step' of $dom" _xt_step_or_end "$domid" "$step"; then
+        xt_guest_show_console "$name"
+        return 1
+    fi
+    case $XT_FILE in
+    *"XT-STEP $step"[$' \r\n']*) ;;
+    *)  xt_guest_show_console "$name"
+        xt_log "$dom ended or failed before step '$step'"
+        return 1 ;;
+    esac
+    xt_log "$dom: step $step"
+}
+
+# xt_guest_go NAME KEY [VALUE] — write data/KEY (default value 1) in guest
+# NAME's xenstore home: its `xt_wait_go KEY` returns.
+xt_guest_go() {
+    local domid
+    domid=$(xt_domid "$1") || { xt_log "no guest $1"; return 1; }
+    xenstore-write "/local/domain/$domid/data/$2" "${3:-1}"
+}
+
+# xt_kmods MODULE... — the .ko files (with their dependencies, in load
+# order) of the guest kernel's MODULEs, for XT_GUEST_FILES; load them in
+# the guest with `xt_insmod FILE...` (modules the base image carries are
+# simpler: `xt_modprobe NAME` in the guest).  Built-in modules print nothing.
+xt_kmods() {
+    local m
+    for m in "$@"; do
+        modprobe -S "$XT_KVER" --show-depends "$m" 2>/dev/null
+    done | awk '$1 == "insmod" && !seen[$2]++ { print $2 }' | xargs
+}
+
+# ------------------------------------------------------------ xenbackd
+# The usual way to give a disk to xenbackd from xl (see xenbackd(8)):
+# xt_xenbackd_disk VDEV IMAGE [ACCESS] prints the disk spec.
+xt_xenbackd_disk() {
+    printf 'format=raw,vdev=%s,access=%s,backendtype=phy,script=block-xenbackd,target=%s\n' \
+        "$1" "${3:-rw}" "$2"
+}
+
+# xt_install_block_xenbackd — install hotplug/block-xenbackd where libxl
+# looks for "script=block-xenbackd" (/etc/xen/scripts; dom0's / is a tmpfs
+# overlay, so this changes nothing on the host).
+xt_install_block_xenbackd() {
+    install -m 755 "$XT_ROOT/hotplug/block-xenbackd" /etc/xen/scripts/block-xenbackd ||
+        xt_fail "cannot install block-xenbackd"
+}
+
+XT_XENBACKCTL=${XT_XENBACKCTL:-$XT_ROOT/build/xenbackctl}
+XT_XENBACKD_RUNDIR=${XT_XENBACKD_RUNDIR:-/run/xenbackd}
+
+# xt_xenbackctl ARGS... — the project's xenbackctl on the daemon's socket.
+xt_xenbackctl() {
+    timeout 10 "$XT_XENBACKCTL" --socket "$XT_XENBACKD_RUNDIR/control" "$@"
+}
+
+# xt_xenbackd_up [CONF-LINE...] — install block-xenbackd, write
+# $XT_SCRATCH/xenbackd.conf (run-dir, debug log level, and each
+# CONF-LINE such as "vbd.max-queues = 2"), start xenbackd in the foreground
+# with it, wait until its control socket answers, and record its idle fd
+# count (XT_XENBACKD_BASE_FDS) for xt_xenbackd_check_idle.
+xt_xenbackd_up() {
+    local conf=$XT_SCRATCH/xenbackd.conf l
+    xt_install_block_xenbackd
+    {
+        echo "run-dir = $XT_XENBACKD_RUNDIR"
+        echo "log-level = ${XT_XENBACKD_LOG_LEVEL:-debug}"
+        for l in "$@"; do echo "$l"; done
+    } >"$conf"
+    # Its log is worth reading when a scenario passes too.
+    [ -n "${XT_OUT:-}" ] && xt_on_exit "cp '$XT_XENBACKD_LOG' '$XT_OUT/xenbackd.log'"
+    xt_xenbackd_start || return 1
+    XT_XENBACKD_BASE_FDS=$(xt_fd_count "$XT_XENBACKD_PID")
+    xt_log "xenbackd idle with $XT_XENBACKD_BASE_FDS fds"
+}
+
+# xt_xenbackd_start — (re)start xenbackd with $XT_SCRATCH/xenbackd.conf and
+# wait (15 s) until `xenbackctl list` answers.
+xt_xenbackd_start() {
+    xt_start_xenbackd --foreground --config "$XT_SCRATCH/xenbackd.conf"
+    _xt_xenbackd_answers() {
+        kill -0 "$XT_XENBACKD_PID" 2>/dev/null || return 0
+        xt_xenbackctl list >/dev/null 2>&1
+    }
+    XT_POLL=0.5 xt_wait_for 15 "xenbackd to answer on its control socket" _xt_xenbackd_answers || return 1
+    if ! kill -0 "$XT_XENBACKD_PID" 2>/dev/null; then
+        tail -n 20 "$XT_XENBACKD_LOG" >&2
+        xt_log "xenbackd exited at start"
+        return 1
+    fi
+}
+
+# xt_xenbackd_stop [SECONDS] — SIGTERM xenbackd and wait (default 20 s) for
+# it to exit; returns its exit status (1 and SIGKILL on timeout).
+xt_xenbackd_stop() {
+    local pid=$XT_XENBACKD_PID rc
+    kill -TERM "$pid" 2>/dev/null || { xt_log "xenbackd $pid is not running"; return 1; }
+    _xt_exited() {
+        xt_read_file "/proc/$1/stat"
+        [ -z "$XT_FILE" ] || [[ $XT_FILE == *") Z "* ]]
+    }
+    if ! XT_POLL=0.5 xt_wait_for "${1:-20}" "xenbackd $pid to exit after SIGTERM" _xt_exited "$pid"; then
+        kill -KILL "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+        return 1
+    fi
+    wait "$pid"
+    rc=$?
+    xt_log "xenbackd $pid exited with status $rc"
+    return $rc
+}
+
+# xt_fd_count PID — number of open file descriptors of PID.
+xt_fd_count() {
+    ls "/proc/$1/fd" 2>/dev/null | wc -l
+}
+
+# xt_xenbackd_workers — pids of every xenbackd worker process ("xbd ..."),
+# whichever daemon started it.
+xt_xenbackd_workers() {
+    ps -eo pid=,comm= | awk '$2 == "xbd" { print $1 }' | xargs
+}
+
+# xt_xenbackd_devices [DOMID] — the devices `xenbackctl list` shows (of
+# DOMID only if given), one "NAME BACKEND FRONTEND PHASE WORKER" a line.
+xt_xenbackd_devices() {
+    xt_xenbackctl list 2>/dev/null |
+        awk -v d="${1:-}" 'NR > 1 && (d == "" || $1 ~ "^[^/]*/" d "/") { print $1, $2, $3, $4, $5 }'
+}
+
+# xt_gntdev_maps PID — how many mappings of /dev/xen/gntdev PID has.
+xt_gntdev_maps() {
+    grep -c '/dev/xen/gntdev' "/proc/$1/maps" 2>/dev/null || true
+}
+
+# xt_xenbackd_check_domain_gone DOMID [SECONDS] — once a guest is gone:
+# wait (default 15 s) until xenbackd lists no device of DOMID and no worker
+# of it is left; logs the details and returns 1 if not.
+xt_xenbackd_check_domain_gone() {
+    local domid=$1
+    _xt_domain_clean() {
+        [ -z "$(xt_xenbackd_devices "$1")" ] || return 1
+        ! ps -eo comm= | grep -q "^xbd [^/]*/$1/"
+    }
+    if ! XT_POLL=1 xt_wait_for "${2:-15}" "xenbackd to forget domain $domid" _xt_domain_clean "$domid"; then
+        xt_xenbackd_dump
+        return 1
+    fi
+    xt_log "xenbackd: nothing left of domain $domid"
+}
+
+# xt_xenbackd_check_idle [SECONDS] — once every guest is gone: wait
+# (default 15 s) until xenbackd is still running, has no worker, no
+# device in `xenbackctl list`, no /dev/xen/gntdev mapping and as many fds
+# as when it started idle; logs the details and returns 1 if not.
+xt_xenbackd_check_idle() {
+    _xt_idle() {
+        kill -0 "$XT_XENBACKD_PID" 2>/dev/null || return 0
+        [ -z "$(xt_xenbackd_workers)" ] &&
+            [ -z "$(xt_xenbackd_devices)" ] &&
+            [ "$(xt_gntdev_maps "$XT_XENBACKD_PID")" = 0 ] &&
+            [ "$(xt_fd_count "$XT_XENBACKD_PID")" = "$XT_XENBACKD_BASE_FDS" ]
+    }
+    if ! XT_POLL=1 xt_wait_for "${1:-15}" "xenbackd to be idle again" _xt_idle ||
+        ! kill -0 "$XT_XENBACKD_PID" 2>/dev/null; then
+        kill -0 "$XT_XENBACKD_PID" 2>/dev/null || xt_log "xenbackd $XT_XENBACKD_PID is not running"
+        xt_xenbackd_dump
+        return 1
+    fi
+    xt_log "xenbackd idle: no worker, no device, no grant mapping, $XT_XENBACKD_BASE_FDS fds"
+}
+
+# xt_xenbackd_dump — log what xenbackd holds (for failures).
+xt_xenbackd_dump() {
+    local p
+    xt_log "xenbackd state (main pid $XT_XENBACKD_PID, idle fds ${XT_XENBACKD_BASE_FDS:-?}):"
+    {
+        echo "workers: $(xt_xenbackd_workers)"
+        ps -eo pid,ppid,stat,etime,comm,args | awk 'NR == 1 || /xenbackd|xbd /'
+        xt_xenbackctl list
+        for p in $XT_XENBACKD_PID $(xt_xenbackd_workers); do
+            echo "--- pid $p: $(xt_fd_count "$p") fds, $(xt_gntdev_maps "$p") gntdev mappings"
+            ls -l "/proc/$p/fd" 2>/dev/null | awk 'NR > 1 { print "    " $(NF-2), $(NF-1), $NF }'
+        done
+    } 2>&1 | sed 's/^/    /' >&2
 }
 
 # ------------------------------------------------------------ checks
