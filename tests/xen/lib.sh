@@ -292,7 +292,7 @@ EOF
 xt_guest_wait_marker() {
     local log
     log=$(xt_guest_console "$1")
-    xt_wait_for "${3:-60}" "'$2' on $(xt_guest_name "$1")'s console" grep -qE -- "$2" "$log" 2>/dev/null
+    XT_POLL=0.5 xt_wait_for "${3:-60}" "'$2' on $(xt_guest_name "$1")'s console" grep -qE -- "$2" "$log" 2>/dev/null
 }
 
 _xt_guest_gone() {
