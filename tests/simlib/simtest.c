@@ -272,3 +272,22 @@ int simtest_reservations(pid_t pid)
 {
 	return count_maps(pid, is_reservation, NULL);
 }
+
+int simtest_run_pair(char **argv, int (*guest)(int fd), int (*host)(int fd),
+		     const char *name)
+{
+	pid_t pid;
+	int fd, rc;
+
+	simtest_use_simlib(argv);
+	simtest_make_dir();
+	pid = simtest_fork_domain(5, &fd);
+	if (pid == 0)
+		_exit(guest(fd));
+	simtest_be_domain(0);
+	rc = host(fd);
+	close(fd);
+	CHECK(simtest_wait(pid) == 0, "domain 5 failed");
+	printf("%s test passed\n", name);
+	return rc;
+}

@@ -53,6 +53,13 @@ const char *simtest_domid(void);
 pid_t simtest_fork_domain(uint32_t domid, int *fd);
 /* Exit status of pid (128 + signal if killed). */
 int simtest_wait(pid_t pid);
+/*
+ * The two-domain test: re-executes on the drop-in libraries, makes the
+ * simulation directory, runs guest(fd) as domain 5 and host(fd) as domain
+ * 0 over a socket pair, and returns host's result once domain 5 succeeded.
+ */
+int simtest_run_pair(char **argv, int (*guest)(int fd), int (*host)(int fd),
+		     const char *name);
 /* Exits a forked child (or the test) with a failure. */
 _Noreturn void simtest_fail(void);
 

@@ -185,19 +185,6 @@ static int mapper(int fd)
 
 int main(int argc, char **argv)
 {
-	pid_t pid;
-	int fd, rc;
-
 	(void)argc;
-	simtest_use_simlib(argv);
-	simtest_make_dir();
-	pid = simtest_fork_domain(5, &fd);
-	if (pid == 0)
-		_exit(granter(fd));
-	simtest_be_domain(0);
-	rc = mapper(fd);
-	close(fd);
-	CHECK(simtest_wait(pid) == 0, "domain 5 failed");
-	printf("mapping test passed\n");
-	return rc;
+	return simtest_run_pair(argv, granter, mapper, "mapping");
 }
