@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # xenbackd: one top-level Makefile. Each directory adds its programs and
 # tests in a module.mk fragment, included below.
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A growable text buffer for control-socket replies. */
 #ifndef XBD_BUF_H
 #define XBD_BUF_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The device classes built into this daemon. The block class joins the
  * build when its sources are in the tree (src/vbd/module.mk sets

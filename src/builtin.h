@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef XBD_BUILTIN_H
 #define XBD_BUILTIN_H
 

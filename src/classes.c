@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The registry of device classes. main() registers every class it was
  * built with before reading the config, so the config can name them.

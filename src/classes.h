@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The registry of device classes compiled into the daemon. */
 #ifndef XBD_CLASSES_H
 #define XBD_CLASSES_H

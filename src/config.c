@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * xenbackd.conf: "key = value" lines, '#' starts a comment. Every
  * mistake is reported with its file and line, and refuses the whole file:

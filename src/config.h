@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The daemon's configuration: /etc/xen/xenbackd.conf and the command line. */
 #ifndef XBD_CONFIG_H
 #define XBD_CONFIG_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Control socket server. The socket is 0600 in the run directory and
  * every peer's credentials are checked too, so a mode mistake in a

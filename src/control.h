@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The control socket xenbackctl talks to: one request line, one reply,
  * for root only.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The device half of the class API (class.h): what a class may ask of and
  * tell about its device in the main process.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The device record, shared by the lifecycle (device.c), the class API
  * (device-api.c) and the reports (report.c). Nothing else looks inside.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Backend devices: discovery under <home>/backend/<name>, the xenbus
  * handshake (xen/io/xenbus.h) and the class callbacks around it.

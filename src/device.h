@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Backend devices and their xenbus lifecycle. One struct xbd_device per
  * backend directory <home>/backend/<name>/<frontend-id>/<devid>; its state

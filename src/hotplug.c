@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Hotplug script runner. A script may hang (a stuck losetup, a dead NFS
  * server); other devices must go on being served meanwhile, so the script

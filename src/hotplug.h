@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Runs a device's hotplug script with Xen's protocol, without blocking the
  * event loop: the script gets its own process group, a time limit after

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Logging. Both sinks are xentoollog loggers so that the Xen libraries we
  * hand log_logger() to report through the same place as we do.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Logging through libxentoollog: a stdio logger on stderr in the
  * foreground, a syslog logger when daemonized. xbd_log() (class.h) is the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * xenbackd: userspace backend daemon for Xen paravirtual devices.
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The daemon and its control tool.
 
 XENBACKD_SOURCES := src/main.c src/config.c src/log.c src/classes.c \

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Tells systemd (Type=notify) when we are ready and when we stop. With
  * libsystemd we use sd_notify(); without it, the protocol is one datagram

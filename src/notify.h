@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Service manager readiness notification (sd_notify protocol). */
 #ifndef XBD_NOTIFY_H
 #define XBD_NOTIFY_H

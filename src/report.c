@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * What xenbackctl shows: the devices, one device, the ring counters, as
  * tables or JSON. Counters are read from memory the workers write, so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * xenstore access for the main process. libxenstore runs a reader thread
  * once a watch is set; its fd becomes readable when events are queued and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The main process's xenstore connection: reads, writes, watches, and the
  * watch events delivered into the libev loop.

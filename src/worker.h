@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Worker processes: one per connected device, forked from main so that it
  * inherits the class's private data, then confined (fds, xentoolcore

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * xenbackctl: asks a running xenbackd about its devices over the control
  * socket (see control.h for the protocol).

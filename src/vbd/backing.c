@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The backing store: open, size, sector sizes, discard capabilities.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The backing store: a raw file or a block device, opened in the main
  * process (as root) and handed to the worker as an fd.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The blkif ring ABIs, as laid out in guest memory.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * A block device's private data (the class's priv). Filled in the main
  * process; the worker is forked with a copy of it.

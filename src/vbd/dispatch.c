@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * A request's way through the worker: validated copy -> (ordering) ->
  * grant mapping -> I/O -> unmapping -> response.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The frontend's transport nodes, parsed and range-checked.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The frontend's transport nodes: protocol, ring-page-order, ring-ref*,
  * multi-queue-num-queues, queue-N/..., event-channel, feature-persistent.

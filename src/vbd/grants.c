@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Guest pages of a request: per-request mappings and persistent grants.
  */

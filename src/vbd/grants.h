@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Guest pages of a request: mapped per request, or kept mapped across
  * requests (persistent grants, blkif.h "feature-persistent").

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * I/O engine: a small pool of threads doing synchronous preadv/pwritev,
  * fdatasync and discards. Completions are handed back to the loop thread

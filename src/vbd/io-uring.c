@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * I/O engine: io_uring (liburing). Reads and writes as readv/writev,
  * flushes as fdatasync, file discards as fallocate(PUNCH_HOLE); block

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Asynchronous I/O: the engine-independent part (completion handling,
  * short transfers, the direct-I/O fallback, engine choice).

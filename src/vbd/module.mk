@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The block device class (blkif). The core links VBD_SOURCES into the
 # daemon (src/module.mk), and builtin.c registers vbd_class.
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The block class's options, "vbd.<key> = value" in xenbackd.conf.
  * Checked line by line when the daemon reads its config; read into each

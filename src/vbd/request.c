@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Ring requests: one copy out of shared memory, then validation.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Ring requests: copied out of shared memory once, then validated.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * A shared blkif ring: mapped from the frontend's grants, bound to its
  * event channel, read in bounded passes, answered in batches.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The block class in the main process: features, backing store, the
  * frontend's transport nodes, and what the frontend reads on Connected.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The block device class (blkif): what Linux xen-blkfront talks to.
  */

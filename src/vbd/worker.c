@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The block class in its worker process: sets up the I/O context and the
  * rings, routes event-channel notifications to rings, and drains.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The worker side of a block device: its rings, the requests in flight,
  * and the I/O context. ring.c takes requests off the shared rings and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * direct-io: the ceiling for tests/bench/run. Does the I/O pattern of
  * `blkfront --bench` (same --rw, --bs, --qd, region and offsets) directly

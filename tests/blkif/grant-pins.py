@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """grant-pins.py SIMDIR DOMID...: lists the grant refs of each simulated
 domain that some process still has mapped (or is copying): the simlib's
 grant table entries with a non-zero pin count.

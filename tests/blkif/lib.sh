@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Sourced by the blkif protocol suites (tests/blkif/test-*), on top of
 # tests/integration/lib.sh (a private simulation and a daemon under test):
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/blkif: the blkif protocol suites of issue 5, on the simulation test
 # bed with the userspace blkfront: a hostile frontend (bad requests, ring
 # abuse, bad handshakes) and data integrity across the feature matrix, plus

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * blkif wire layouts for the x86_64 and x86_32 ABIs.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * blkif ring ABIs: the wire layout of requests and responses.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * One virtual block device as a frontend sees it: the xenbus handshake,
  * the rings (one per queue) with their event channels, and the request

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Pages granted to the backend for request data and indirect descriptors.
  *

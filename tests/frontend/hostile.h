@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Hostile mode: the frontend misbehaves on purpose, one case per run, and
  * reports how the backend reacted in one parsable line:

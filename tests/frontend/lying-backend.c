@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * lying-backend: a deliberately broken blkif backend, to check that the
  * userspace blkfront catches a backend that breaks the protocol. It runs as

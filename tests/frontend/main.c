@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * blkfront: a userspace Xen block frontend for testing and benchmarking
  * block backends. It uses only the real Xen library APIs (libxenstore,

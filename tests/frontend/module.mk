@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/frontend: the userspace blkfront (a test and benchmark frontend
 # written against the real Xen APIs) and its self-tests.
 

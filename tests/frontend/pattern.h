@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Data patterns and checksums for verifying what a disk returns.
  *

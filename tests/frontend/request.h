@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Building a request's data description: which pages, and which 512-byte
  * sectors of each, carry [page_offset, page_offset + len) of a buffer.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Front ring operations, written against the layout instead of ring.h's
  * macros because the slot type differs per ABI. Index arithmetic is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Self-test of the blkfront's pure parts: the two ring ABIs' wire layouts
  * (checked byte by byte against the offsets blkif.h's field sizes and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Workloads: what the frontend does once connected. Each returns 0 when
  * every request ended with the expected status and every check passed.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The frontend's xenstore side: finding its directories, reading the
  * backend's nodes, switching and waiting on xenbus states, and publishing

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Writes the seed corpora of the vbd fuzzers (tests/fuzz/corpus/vbd-*).
 
 Run from anywhere: python3 tests/fuzz/make-vbd-seeds.py

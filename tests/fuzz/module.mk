@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # libFuzzer targets of the block class; seed corpora in corpus/NAME.
 
 $(eval $(call fuzzer,vbd-request,tests/fuzz/vbd-request.c src/vbd/request.c,))

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer target: the frontend's xenstore nodes as a guest could write
  * them, through the block class's transport-node parser.

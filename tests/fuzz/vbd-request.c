@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer target: a ring slot (and indirect segment pages) as a guest
  * could write them, through the block class's copy and validation.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Writes a xenstore node over and over, as a hostile guest would, speaking
 the xenstore wire protocol (xen/io/xs_wire.h) on $XENSTORED_PATH.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Sourced by the integration tests: a private simulation (test xenstored,
 # drop-in grant table and event channel libraries) and a daemon under test,
 # all in one temporary directory that is removed at exit.

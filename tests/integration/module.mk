@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Integration tests of the daemon. xenbackd-null is the daemon's core with
 # a class that serves nothing, so the lifecycle tests need no I/O class.
 

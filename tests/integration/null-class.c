@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * A device class that serves nothing, for testing the daemon's core on
  * its own: the xenbus lifecycle, hotplug, workers, the control socket.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Throughput of the simulation libraries, between two processes acting as
  * domains 5 (granting, answering events) and 0 (mapping, notifying).

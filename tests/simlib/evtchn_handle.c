@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * libxenevtchn's API on the simulated event channels (evtchn_ports.h).
  * Errors are the ones Linux's /dev/xen/evtchn and Xen give: EINVAL for a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The simulated hypervisor's event channels: every domain's port table and
  * every open handle's queue of fired ports, in one shared file

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The handle behind both xengnttab_handle and xengntshr_handle (the real
  * header types both as struct xengntdev_handle), and what the gnttab and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The granting side (xengntshr_*). As with gntalloc, a share lives as long
  * as its mapping, not its handle: unsharing is munmap plus the end of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * xengnttab_grant_copy: GNTTABOP_copy through gntdev. The foreign side is
  * read or written in the granting domain's memory file with pread/pwrite,

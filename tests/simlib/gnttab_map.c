@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The consuming side (xengnttab_*): opening, mapping and unmapping grants.
  * A mapping is MAP_SHARED on the granting domain's memory file, so both

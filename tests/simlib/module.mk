@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/simlib: drop-in libxengnttab.so.1 and libxenevtchn.so.1 that
 # simulate Xen grants and event channels between processes (README.md).
 # Programs linked against Debian's libraries run on them through

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * What every module of the simulated libxengnttab / libxenevtchn shares:
  * the process's identity (XENSIM_DOMID, XENSIM_DIR), logging, shared files

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Registration with the real libxentoolcore, so that
  * xentoolcore_restrict_all() reaches the simulated handles exactly as it

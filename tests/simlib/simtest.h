@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Helpers for the simulation library tests: running on the simulated
  * libraries, simulated domains as forked processes, messages between them,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * A process that does not say which domain it is, or where the simulation
  * lives, cannot open a handle: the open fails with errno set and a message

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Event channels between simulated domains 5 and 0: interdomain binding and
  * its errors, events both ways through the pollable fd, masking as the

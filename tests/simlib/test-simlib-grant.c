@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Grants between two simulated domains: 5 grants pages, 0 maps and copies
  * them. Covers read-write and read-only grants, single and multi-page

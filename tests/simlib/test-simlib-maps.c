@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Unmapping leaves no guest page mapped: checked in /proc/self/maps, where
  * guest pages are the lines naming realpath($XENSIM_DIR)/grant/mem-<domid>.

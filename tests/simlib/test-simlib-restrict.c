@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * xentoolcore_restrict_all() on the simulated handles does what it does on
  * real Xen: the gnttab handle is neutered (its fd becomes /dev/null, every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Several processes of the same two domains at once: three granters of
  * domain 5 share and unshare pages from one grant table while three mappers

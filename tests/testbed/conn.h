@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A client connection: splits its byte stream into requests, queues its
  * replies and watch events, and bounds what it may make us hold. */
 #ifndef TESTBED_CONN_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "domain.h"
 
 #include <errno.h>

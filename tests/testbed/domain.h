@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The domains the test xenstored knows about: introduce, release, and the
  * special @introduceDomain/@releaseDomain watch nodes. */
 #ifndef TESTBED_DOMAIN_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer target: raw bytes as the streams of two clients (dom0 and an
  * unprivileged domain) into the test xenstored's request handling.
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The simulation test bed: a test xenstored on unix sockets, the testbed
 # command that runs simulations, and their tests (see README.md here).
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Xenstore path rules (docs/misc/xenstore.txt, and what xenstored checks). */
 #ifndef TESTBED_PATHS_H
 #define TESTBED_PATHS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "perms.h"
 
 #include <errno.h>

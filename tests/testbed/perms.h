@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Xenstore node permissions: a list whose first entry names the owner and
  * gives everybody else's access; later entries give per-domain access. */
 #ifndef TESTBED_PERMS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* One handler per xenstore request type (xs_wire.h), with xenstored's
  * argument checks and errors. */
 #ifndef TESTBED_REQUESTS_H

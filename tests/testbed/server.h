@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The test xenstored's state, independent of sockets and the event loop
  * (the fuzzer drives it in-process). */
 #ifndef TESTBED_SERVER_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The committed xenstore database: one record per node, keyed by its
  * absolute path, shaped like xenstored's records (value, permissions,
  * children names, generation). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A hash map from strings to pointers, for the test xenstored. */
 #ifndef TESTBED_STRMAP_H
 #define TESTBED_STRMAP_H

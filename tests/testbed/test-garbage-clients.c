@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Randomized hostile clients against a running test xenstored: malformed,
  * oversized, truncated and random messages, as dom0 and as a guest, with
  * connections dropped at any point. Whatever comes back must be well

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The test xenstored through the real libxenstore, as dom0 and as two
  * unprivileged domains: the calls xenbackd and its frontends make, with
  * the results and errnos real xenstored gives. */

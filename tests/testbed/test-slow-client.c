@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Clients that don't read cannot stall others or make xenstored hold
  * unbounded data: one that never reads its watch events gets dropped once
  * its queue passes the bound, one that sends requests without reading the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The test bed driven by Debian's xenstore-* tools, as independent clients:
 # every operation, watches, permissions between simulated domains, and the
 # testbed command itself.

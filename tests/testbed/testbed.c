@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* testbed: runs simulated Xen hosts for tests (see README.md here).
  *
  *   testbed start DIR [XENSTORED-OPTION...]

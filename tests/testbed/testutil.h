@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Helpers for the test bed's C tests: a simulation per test, raw
  * protocol clients, and checks that count failures. */
 #ifndef TESTBED_TESTUTIL_H

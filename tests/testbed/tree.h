@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Node operations with xenstored's semantics on top of the database
  * access layer: permission checks and the errors they give, implicit
  * creation of parents, recursive removal. */

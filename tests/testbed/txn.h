@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Database access, directly or inside a transaction.
  *
  * A transaction is an overlay: each node it touches is copied in on first

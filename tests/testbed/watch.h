@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Watches: a connection asks for an event whenever a node at or below a
  * path changes (or for the special @introduceDomain/@releaseDomain). */
 #ifndef TESTBED_WATCH_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The xenstore wire protocol definitions, with what xs_wire.h needs
  * included first (errno.h gives it the error table). */
 #ifndef TESTBED_WIRE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The test xenstored: the protocol core (server.h) on unix sockets, one
  * listening socket per domain, in a single-threaded epoll loop.
  *

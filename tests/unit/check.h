@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * A tiny assertion kit for the unit tests: CHECK(cond) reports the
  * failing line and counts; test_exit() exits 1 if anything failed.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Unit tests of the block class's modules.
 
 VBD_TEST_STUBS := tests/unit/stubs.c

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The daemon's logging for unit tests: to stderr when XBD_TEST_VERBOSE
  * is set, else only errors and warnings.

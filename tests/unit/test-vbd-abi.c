@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The blkif ring ABIs: every field offset and size of the x86_64 and
  * x86_32 layouts, the ring sizes per page order, and a request written

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The frontend's transport nodes: what Linux blkfront writes parses;
  * garbage, out-of-range and missing values are refused with a message.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The I/O engines (io_uring and the thread pool) against a temporary
  * file: vectored reads and writes, flush, discard, many operations at

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The block class's options: defaults, every key, bad values kept at
  * their defaults with a warning, and the start-time check of one line.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Request validation: every field of every operation, good and bad, in
  * both ABIs; indirect segment lists; the single copy out of the ring.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The block class's worker side (ring.c, dispatch.c, grants.c, io*.c,
  * worker.c) in one process, against an in-process guest: its memory is a

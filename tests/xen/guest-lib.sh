@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=dash
 # Helpers for the scripts that run inside a test guest (sourced by
 # /init before /xt/script; busybox sh).  The dom0 side reads what they

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=bash
 # tests/xen/lib.sh — helpers for real-Xen scenarios (bash, sourced).
 #

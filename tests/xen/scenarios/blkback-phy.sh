@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # xt-timeout: 240
 # Baseline: a file image served by the kernel's xen-blkback (backendtype=phy;
 # libxl's "block" hotplug script attaches it to a loop device).  Data written

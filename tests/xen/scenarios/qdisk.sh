@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # xt-timeout: 240
 # Baseline: a file image served by QEMU's qdisk (backendtype=qdisk; libxl
 # starts a QEMU device model for the PV guest).  Data written in dom0 is

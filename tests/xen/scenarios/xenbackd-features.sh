@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # xt-timeout: 180
 # What Linux xen-blkfront negotiates with xenbackd (issue 6, item 3), in one
 # 2-vCPU guest booted with xen_blkfront.max_ring_page_order=2:

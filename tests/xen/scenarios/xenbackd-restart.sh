@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # xt-timeout: 240
 # Two guests with two xenbackd disks each, at once (issue 6, item 2), each
 # disk under a write/verify loop (1 MiB O_DIRECT writes of fresh random

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # xt-timeout: 300
 # The project's userspace blkfront (build/tests/frontend/blkfront) as the
 # frontend, inside a PV guest, against xenbackd in dom0 (issue 6, item 5):

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # xt-timeout: 330
 # xenbackd serving "vbd" disks to Linux xen-blkfront, libxl running
 # block-xenbackd (issue 6, item 2), with one guest through its whole life:
