@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * xenbackd device class API.
  *
@@ -28,6 +29,7 @@
 #define XENBACKD_CLASS_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,18 +42,29 @@ struct xbd_worker;
 
 /* At most this many rings (queues) per device are counted in statistics. */
 #define XBD_MAX_RINGS 16
+/* At most this many class-named counters per ring. */
+#define XBD_MAX_COUNTERS 8
 
 /*
  * Per-ring counters. They live in memory shared between main and the
- * worker: the worker updates them, main reads them for xenbackctl.
+ * worker: the worker updates them (the ring helpers of ring.h do it for
+ * requests, errors and in_flight), main reads them for xenbackctl.
  */
 struct xbd_ring_stats {
 	uint64_t requests;	/* requests taken off the ring */
-	uint64_t read_bytes;
-	uint64_t write_bytes;
 	uint64_t errors;	/* requests answered with an error */
 	uint64_t in_flight;	/* taken off the ring, not yet answered */
+	/* The class's own, named by xbd_class.counters. */
+	uint64_t counter[XBD_MAX_COUNTERS];
 };
+
+/*
+ * A sink for xenbackctl show: the class adds its fields with
+ * xbd_show_field() (shown as text lines and as JSON members).
+ */
+struct xbd_show;
+void xbd_show_field(struct xbd_show *s, const char *key, const char *fmt,
+		    ...) __attribute__((format(printf, 3, 4)));
 
 struct xbd_class {
 	/* Default xenstore class name, e.g. "vbd" (configurable per daemon). */
@@ -61,7 +74,9 @@ struct xbd_class {
 
 	/*
 	 * Main process, as root. Each returns 0 on success; on failure it
-	 * returns -1 after xbd_device_error() said why.
+	 * returns -1 after xbd_device_error() said why. Every callback but
+	 * frontend_ready and worker_start is optional: NULL does nothing
+	 * (and succeeds).
 	 */
 
 	/* A new device: publish features. Runs before InitWait is written. */
@@ -71,15 +86,22 @@ struct xbd_class {
 	 * The hotplug step is done (in toolstack mode: the script wrote its
 	 * result; in daemon mode: our script run succeeded; with no script:
 	 * at once). Open the backing store, keeping its fds for the worker
-	 * with xbd_device_keep_fd(). May be called again after a failure
-	 * once the toolstack changes the backend nodes.
+	 * with xbd_device_keep_fd(). After a failure it is called again
+	 * when one of backing_nodes changes.
 	 */
 	int (*backing_ready)(struct xbd_device *d);
+	/*
+	 * Backend nodes (NULL-terminated) whose change makes the core retry
+	 * a failed backing_ready, e.g. { "params", "mode", NULL }. NULL:
+	 * never retried.
+	 */
+	const char *const *backing_nodes;
 
 	/*
-	 * The frontend is Initialised (or Connected, when a restarted daemon
-	 * takes over a live device): read and check its nodes into priv.
-	 * A bad value: xbd_device_error() and return -1; the device is shut.
+	 * Required. The frontend is Initialised (or Connected, when a
+	 * restarted daemon takes over a live device): read and check its
+	 * nodes into priv (ring.h: xbd_frontend_read_rings()). A bad value:
+	 * xbd_device_error() and return -1; the device is shut.
 	 */
 	int (*frontend_ready)(struct xbd_device *d);
 
@@ -97,27 +119,37 @@ struct xbd_class {
 	void (*release)(struct xbd_device *d);
 
 	/*
-	 * Worker process. worker_start maps the rings, binds the event
-	 * channels and registers its watchers on xbd_worker_loop(); it
-	 * returns 0, or -1 after xbd_worker_fail(). The core then runs the
-	 * loop until the worker stops.
+	 * Required. Worker process. worker_start maps the rings
+	 * (xbd_ring_open()), which binds their event channels, and registers
+	 * any watchers of its own on xbd_worker_loop(); it returns 0, or -1
+	 * after xbd_worker_fail(). The core then runs the loop until the
+	 * worker stops.
 	 */
 	int (*worker_start)(struct xbd_worker *w);
 
 	/*
-	 * Stop taking requests off the rings; once every request in flight
-	 * is answered, unmap and unbind and call xbd_worker_stopped().
-	 * Used for disconnects and for daemon shutdown (the device stays
-	 * Connected in xenstore so that a restarted daemon takes it over).
+	 * Optional. Stop taking requests off the rings; once every request
+	 * in flight is answered, unmap and unbind and call
+	 * xbd_worker_stopped(). Used for disconnects and for daemon shutdown
+	 * (the device stays Connected in xenstore so that a restarted daemon
+	 * takes it over). NULL: the core's drain, which stops every ring's
+	 * passes, waits until each ring has answered all it took and the
+	 * worker is not busy (xbd_worker_busy()), calls worker_stop, closes
+	 * the rings and stops.
 	 */
 	void (*worker_drain)(struct xbd_worker *w);
+	/*
+	 * Optional, with the core's drain: everything is answered; free what
+	 * worker_start made, before the rings are closed.
+	 */
+	void (*worker_stop)(struct xbd_worker *w);
 
 	/*
-	 * Optional (NULL: never called). Main process: called about once a
-	 * second for each Connected device, for changes that only the class
-	 * can see, e.g. a backing store that grew (online resize: the class
-	 * rewrites its nodes and the state, as blkback does). Faults are
-	 * reported with xbd_device_error().
+	 * Optional. Main process: called about once a second for each
+	 * Connected device, for changes that only the class can see, e.g. a
+	 * backing store that grew (online resize: the class rewrites its
+	 * nodes and the state, as blkback does). Faults are reported with
+	 * xbd_device_error().
 	 */
 	void (*poll)(struct xbd_device *d);
 
@@ -130,14 +162,41 @@ struct xbd_class {
 	 * "unknown key", "not a number from 0 to 4"); the daemon then
 	 * refuses the file, naming its file and line. Each line is checked,
 	 * even one a later line overrides. Must not depend on anything but
-	 * key and value: no device exists yet.
+	 * key and value: no device exists yet. xbd_check_uint() helps.
 	 */
 	int (*check_option)(const char *key, const char *value, char *why,
 			    size_t why_size);
+
+	/*
+	 * Optional. Main process, for xenbackctl show: the class's fields
+	 * (e.g. the backing store, its mode), added with xbd_show_field().
+	 */
+	void (*show)(struct xbd_device *d, struct xbd_show *s);
+
+	/*
+	 * Names of the class's per-ring counters (NULL-terminated, at most
+	 * XBD_MAX_COUNTERS, lower case with dashes, e.g. "read-bytes"),
+	 * counted with xbd_ring_count() and shown by xenbackctl stats after
+	 * the core's requests, errors and in-flight. NULL: none.
+	 */
+	const char *const *counters;
 };
 
 /* Registers a class; the daemon serves it under its configured name. */
 int xbd_register_class(const struct xbd_class *c);
+
+/*
+ * Compiled into the daemon, a class registers itself with one line in its
+ * own sources, XBD_CLASS_REGISTER(echo_class); and its directory's
+ * module.mk adds those sources to the daemon (XBD_CLASS_SOURCES). No core
+ * file names a class. A registration that fails (a duplicate name, too
+ * many classes) is reported by the daemon at start.
+ */
+#define XBD_CLASS_REGISTER(cls)						\
+	__attribute__((constructor)) static void xbd_register_##cls(void) \
+	{								\
+		xbd_register_class(&(cls));				\
+	}
 
 /* ---- Main process: the device ---------------------------------------- */
 
@@ -201,11 +260,13 @@ unsigned int xbd_worker_frontend_id(const struct xbd_worker *w);
 struct ev_loop *xbd_worker_loop(struct xbd_worker *w);
 xengnttab_handle *xbd_worker_gnttab(struct xbd_worker *w);
 xenevtchn_handle *xbd_worker_evtchn(struct xbd_worker *w);
-/* Counters of ring i (i < XBD_MAX_RINGS), shown by xenbackctl stats. */
-struct xbd_ring_stats *xbd_worker_ring_stats(struct xbd_worker *w,
-					     unsigned int i);
-/* How many rings the device has, for the statistics. */
-void xbd_worker_set_nr_rings(struct xbd_worker *w, unsigned int n);
+/* Whether xbd_worker_fail() was called: stop what you are doing. */
+bool xbd_worker_failed(const struct xbd_worker *w);
+/*
+ * Work that outlives the responses (e.g. I/O still running after an error
+ * was answered) holds the core's drain: +1 when it starts, -1 when it ends.
+ */
+void xbd_worker_busy(struct xbd_worker *w, int delta);
 
 /*
  * A fault that ends this device (bad ring contents, a failed map, a broken
@@ -227,6 +288,21 @@ void xbd_worker_stopped(struct xbd_worker *w);
  * checked at start by the class's check_option, if it has one.
  */
 const char *xbd_class_option(const struct xbd_class *c, const char *key);
+
+/*
+ * A numeric class option: *value is dflt when unset, else the option's
+ * value, which must be a plain decimal number from min to max. Returns 0,
+ * or -1 (logged, naming the option; *value is dflt) for a bad value.
+ */
+int xbd_class_option_uint(const struct xbd_class *c, const char *key,
+			  unsigned long min, unsigned long max,
+			  unsigned long dflt, unsigned long *value);
+/*
+ * For check_option: 0 when value is a plain decimal number from min to
+ * max, else -1 with why set to "not a number from MIN to MAX".
+ */
+int xbd_check_uint(const char *value, unsigned long min, unsigned long max,
+		   char *why, size_t why_size);
 
 /* ---- Logging (main and worker) ---------------------------------------- */
 
