@@ -567,7 +567,8 @@ static void start_worker(struct xbd_device *d)
 	}
 	if (!d->worker) {
 		device_error(d, ENOMEM, "cannot start a worker process");
-		d->class->disconnect(d);
+		if (d->class->disconnect)
+			d->class->disconnect(d);
 		d->class_connected = false;
 		d->conn = CONN_CLOSING;
 		write_state(d, XenbusStateClosing);
@@ -623,7 +624,8 @@ void device_worker_exited(struct xbd_device *d, enum worker_end end, int err,
 {
 	d->worker = NULL;
 	if (d->class_connected) {
-		d->class->disconnect(d);
+		if (d->class->disconnect)
+			d->class->disconnect(d);
 		d->class_connected = false;
 	}
 	if (shutting_down) {
@@ -980,7 +982,7 @@ void devices_free_all(void)
 	while (device_list) {
 		struct xbd_device *d = device_list;
 
-		if (d->class_connected)
+		if (d->class_connected && d->class->disconnect)
 			d->class->disconnect(d);
 		if (d->setup_called)
 			d->class->release(d);

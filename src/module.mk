@@ -5,6 +5,8 @@ XENBACKD_SOURCES := src/main.c src/config.c src/log.c src/classes.c \
 	src/builtin.c src/store.c src/device.c src/device-api.c src/report.c \
 	src/hotplug.c src/worker.c \
 	src/control.c src/buf.c src/notify.c
+# The kit's ring plumbing and class helpers (ring.h, class.h).
+XENBACKD_SOURCES += src/ring.c src/ring-nodes.c src/ring-frontend.c src/check-uint.c src/class-options.c
 XENBACKD_LIBS = $(XEN_LIBS) $(EV_LIBS) $(URING_LIBS) $(SD_LIBS) -lpthread
 
 # The block class (src/vbd/module.mk, read after this file) adds

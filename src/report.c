@@ -4,6 +4,7 @@
  * tables or JSON. Counters are read from memory the workers write, so
  * they are taken as numbers and nothing more.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,8 +56,8 @@ static void report_rings_json(struct buf *b, struct xbd_device *d)
 		buf_printf(b, "%s{\"ring\":%u,\"requests\":%llu,\"read-bytes\":%llu,"
 			   "\"write-bytes\":%llu,\"errors\":%llu,\"in-flight\":%llu}",
 			   i ? "," : "", i, (unsigned long long)r->requests,
-			   (unsigned long long)r->read_bytes,
-			   (unsigned long long)r->write_bytes,
+			   (unsigned long long)r->counter[0],
+			   (unsigned long long)r->counter[1],
 			   (unsigned long long)r->errors,
 			   (unsigned long long)r->in_flight);
 	}
@@ -72,17 +73,37 @@ static void report_rings_text(struct buf *b, struct xbd_device *d)
 
 		buf_printf(b, "%-20s %4u %10llu %14llu %14llu %8llu %9llu\n",
 			   d->name, i, (unsigned long long)r->requests,
-			   (unsigned long long)r->read_bytes,
-			   (unsigned long long)r->write_bytes,
+			   (unsigned long long)r->counter[0],
+			   (unsigned long long)r->counter[1],
 			   (unsigned long long)r->errors,
 			   (unsigned long long)r->in_flight);
 	}
 }
 
+/* The class's show fields, as "key:" lines (minimal; the kit's report is H2's). */
+struct xbd_show {
+	struct buf *b;
+};
+
+void xbd_show_field(struct xbd_show *s, const char *key, const char *fmt, ...)
+{
+	char *v = NULL;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&v, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	buf_printf(s->b, "%s:%*s%s\n", key,
+		   strlen(key) < 15 ? (int)(15 - strlen(key)) : 1, "", v);
+	free(v);
+}
+
 static void report_show_text(struct buf *b, struct xbd_device *d)
 {
-	char *params = xbd_backend_read(d, "params");
-	char *mode = xbd_backend_read(d, "mode");
+	struct xbd_show show = { b };
 
 	buf_printf(b, "device:         %s\n", d->name);
 	buf_printf(b, "class:          %s\n", d->class->name);
@@ -92,8 +113,8 @@ static void report_show_text(struct buf *b, struct xbd_device *d)
 	buf_printf(b, "frontend:       %s (%s)\n", d->fpath,
 		   xenbus_state_name(device_frontend_state(d)));
 	buf_printf(b, "hotplug:        %s\n", hp_names[d->hp]);
-	buf_printf(b, "params:         %s\n", params ? params : "");
-	buf_printf(b, "mode:           %s\n", mode ? mode : "");
+	if (d->class->show)
+		d->class->show(d, &show);
 	if (d->worker)
 		buf_printf(b, "worker:         pid %d\n", (int)worker_pid(d->worker));
 	else
@@ -106,8 +127,6 @@ static void report_show_text(struct buf *b, struct xbd_device *d)
 			   "ERRORS", "IN-FLIGHT");
 		report_rings_text(b, d);
 	}
-	free(params);
-	free(mode);
 }
 
 int devices_report(struct buf *b, enum report what, const char *dev, bool json)

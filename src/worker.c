@@ -30,6 +30,7 @@
 #include "config.h"
 #include "device.h"
 #include "log.h"
+#include "worker-rings.h"
 #include "worker.h"
 
 /* A worker has this long to map its rings and say it serves. */
@@ -289,6 +290,7 @@ struct xbd_worker {
 	int sig_fd;
 	ev_io sig_w;
 	ev_timer orphan_timer;
+	struct worker_rings rings;	/* ring.c */
 	bool draining, done, failed;
 };
 
@@ -313,7 +315,11 @@ static void start_drain(struct xbd_worker *w)
 		return;
 	w->draining = true;
 	xbd_log(XBD_DEBUG, "draining");
-	w->class->worker_drain(w);
+	worker_rings_stop_passes(&w->rings);
+	if (w->class->worker_drain)
+		w->class->worker_drain(w);
+	else
+		worker_rings_drain(&w->rings);
 }
 
 static void worker_channel_ready(struct ev_loop *loop, ev_io *io, int revents)
@@ -491,6 +497,7 @@ static void worker_main(const struct worker_spawn_args *a, int chan)
 	};
 	char prefix[96], comm[16];
 	sigset_t set;
+	char *c;
 
 	/* Main's handlers (libev's) belong to a loop this process drops. */
 	signal(SIGCHLD, SIG_DFL);
@@ -506,7 +513,15 @@ static void worker_main(const struct worker_spawn_args *a, int chan)
 	snprintf(prefix, sizeof(prefix), "%s: ", a->name);
 	log_set_prefix(prefix);
 	log_forget_syslog_fd();
+	/*
+	 * "xbd vbd.3.51712": Linux's event channel driver names the IRQ of a
+	 * bound port after the process, and a '/' in it makes the kernel
+	 * WARN (proc_mkdir of the IRQ's name). PR_SET_NAME keeps 15 chars.
+	 */
 	snprintf(comm, sizeof(comm), "xbd %s", a->name);
+	for (c = comm; *c; c++)
+		if (*c == '/')
+			*c = '.';
 	prctl(PR_SET_NAME, comm, 0, 0, 0);
 
 	if (confine(&w, a))
@@ -524,6 +539,7 @@ static void worker_main(const struct worker_spawn_args *a, int chan)
 	ev_timer_init(&w.orphan_timer, orphan_timeout,
 		      xbd_config->drain_timeout, 0);
 	w.orphan_timer.data = &w;
+	worker_rings_init(&w.rings, &w, a->stats, w.class->worker_stop);
 	ev_io_init(&w.sig_w, worker_signal, w.sig_fd, EV_READ);
 	w.sig_w.data = &w;
 	ev_io_start(w.loop, &w.sig_w);
@@ -582,18 +598,14 @@ xenevtchn_handle *xbd_worker_evtchn(struct xbd_worker *w)
 	return w->evtchn;
 }
 
-struct xbd_ring_stats *xbd_worker_ring_stats(struct xbd_worker *w,
-					     unsigned int i)
+bool xbd_worker_failed(const struct xbd_worker *w)
 {
-	static struct xbd_ring_stats spare;
-
-	/* Past the shared slots, counting goes nowhere rather than astray. */
-	return i < XBD_MAX_RINGS ? &w->stats->ring[i] : &spare;
+	return w->failed;
 }
 
-void xbd_worker_set_nr_rings(struct xbd_worker *w, unsigned int n)
+struct worker_rings *worker_rings(struct xbd_worker *w)
 {
-	w->stats->nr_rings = n < XBD_MAX_RINGS ? n : XBD_MAX_RINGS;
+	return &w->rings;
 }
 
 void xbd_worker_fail(struct xbd_worker *w, int err, const char *fmt, ...)

@@ -5,9 +5,11 @@
  * ring.h leaves its memory barriers to the includer: in userspace nothing
  * defines xen_mb/xen_rmb/xen_wmb, the macros that use them compile to
  * calls of undeclared functions, and the mistake shows only at link time
- * (or, with an old __XEN_INTERFACE_VERSION__, as the kernel's mb()). Include
- * this header instead of <xen/io/ring.h> (before any <xen/io/...> protocol
- * header that includes it).
+ * (or, with an old __XEN_INTERFACE_VERSION__, the default of a program
+ * that does not set it, as the kernel's mb(), which ring.h defines them
+ * to). Include this header instead of <xen/io/ring.h>, before or after any
+ * <xen/io/...> protocol header: it includes ring.h first and then replaces
+ * the barriers, and the macros use them only where they are expanded.
  *
  * The barriers: a full fence, and acquire/release fences, which order
  * loads before later loads and stores before later stores. The other side
@@ -19,14 +21,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <xen/io/ring.h>
+
 #undef xen_mb
 #undef xen_rmb
 #undef xen_wmb
 #define xen_mb()  __atomic_thread_fence(__ATOMIC_SEQ_CST)
 #define xen_rmb() __atomic_thread_fence(__ATOMIC_ACQUIRE)
 #define xen_wmb() __atomic_thread_fence(__ATOMIC_RELEASE)
-
-#include <xen/io/ring.h>
 
 /* The generic header of every shared ring: indexes, then 48 bytes padding. */
 #define XBD_RING_HEADER_SIZE 64

@@ -18,30 +18,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* <xen/io/ring.h> with userspace barriers (blkif.h uses its macros). */
+#include <xenbackd/io-ring.h>
+#include <xenbackd/ring.h>
+
 #include <xen/io/blkif.h>
 #include <xen/io/protocols.h>
 
-/*
- * ring.h leaves its barriers to the includer (or maps them to mb() etc.
- * for old interface versions). Ours: a full fence, and acquire/release
- * fences, which order loads before loads and stores before stores.
- */
-#undef xen_mb
-#undef xen_rmb
-#undef xen_wmb
-#define xen_mb()  __atomic_thread_fence(__ATOMIC_SEQ_CST)
-#define xen_rmb() __atomic_thread_fence(__ATOMIC_ACQUIRE)
-#define xen_wmb() __atomic_thread_fence(__ATOMIC_RELEASE)
-
-#define VBD_PAGE_SIZE 4096u
+#define VBD_PAGE_SIZE XBD_PAGE_SIZE
 #define VBD_SECTOR_SHIFT 9			/* blkif sectors: 512 bytes */
 #define VBD_SECTORS_PER_PAGE (VBD_PAGE_SIZE >> VBD_SECTOR_SHIFT)
-
-/* Largest ring: 16 pages, as Linux blkback (XENBUS_MAX_RING_GRANT_ORDER). */
-#define VBD_MAX_RING_ORDER 4
-#define VBD_MAX_RING_PAGES (1u << VBD_MAX_RING_ORDER)
-/* Queues per device: one ring and event channel each. */
-#define VBD_MAX_QUEUES 16
 
 /* Segments in one indirect page, and the protocol's upper bound. */
 #define VBD_SEGS_PER_INDIRECT_PAGE \
@@ -49,21 +35,10 @@
 #define VBD_MAX_INDIRECT_SEGMENTS \
 	(BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST * VBD_SEGS_PER_INDIRECT_PAGE)
 
-/* Offset of the first ring entry in the shared ring's first page. */
-#define VBD_RING_HEADER_SIZE 64
-
-enum vbd_abi {
-	VBD_ABI_X86_64,
-	VBD_ABI_X86_32,
-};
-
-#if defined(__x86_64__)
-#define VBD_ABI_NATIVE VBD_ABI_X86_64
-#elif defined(__i386__)
-#define VBD_ABI_NATIVE VBD_ABI_X86_32
-#else
-#error "xenbackd's block class knows the x86 ring ABIs only"
-#endif
+/*
+ * The ring ABIs and ring sizes are the kit's (ring.h: enum xbd_abi,
+ * XBD_MAX_RING_ORDER, XBD_MAX_QUEUES, xbd_ring_entries()).
+ */
 
 /* ---- x86_64: natural alignment ------------------------------------- */
 
@@ -162,34 +137,23 @@ _Static_assert(sizeof(struct vbd_x86_32_response) == 12, "x86_32 response");
 #define VBD_X86_32_ENTRY_SIZE 108u
 #define VBD_MAX_ENTRY_SIZE 112u
 
-static inline unsigned int vbd_abi_entry_size(enum vbd_abi abi)
+static inline unsigned int vbd_abi_entry_size(enum xbd_abi abi)
 {
-	return abi == VBD_ABI_X86_32 ? VBD_X86_32_ENTRY_SIZE
+	return abi == XBD_ABI_X86_32 ? VBD_X86_32_ENTRY_SIZE
 				     : VBD_X86_64_ENTRY_SIZE;
 }
 
-static inline unsigned int vbd_abi_response_size(enum vbd_abi abi)
+static inline unsigned int vbd_abi_response_size(enum xbd_abi abi)
 {
-	return abi == VBD_ABI_X86_32 ? sizeof(struct vbd_x86_32_response)
+	return abi == XBD_ABI_X86_32 ? sizeof(struct vbd_x86_32_response)
 				     : sizeof(struct vbd_x86_64_response);
 }
 
-/*
- * Entries in a ring of 2^order pages: as __CONST_RING_SIZE, the number
- * that fits after the header, rounded down to a power of two.
- */
-static inline unsigned int vbd_ring_entries(enum vbd_abi abi,
+/* Entries in a ring of 2^order pages (as __CONST_RING_SIZE). */
+static inline unsigned int vbd_ring_entries(enum xbd_abi abi,
 					    unsigned int order)
 {
-	unsigned int n = ((VBD_PAGE_SIZE << order) - VBD_RING_HEADER_SIZE) /
-			 vbd_abi_entry_size(abi);
-	unsigned int p = 1;
-
-	while (p * 2 <= n)
-		p *= 2;
-	return p;
+	return xbd_ring_entries(1u << order, vbd_abi_entry_size(abi));
 }
-
-const char *vbd_abi_name(enum vbd_abi abi);
 
 #endif

@@ -76,7 +76,6 @@ static void drop_bounce(struct vbd_ioreq *q);
 static void finish(struct vbd_ioreq *q, int16_t status)
 {
 	struct vbd_ring *r = q->ring;
-	struct vbd_worker_dev *wd = r->wd;
 	bool was_barrier = q->barrier;
 
 	if (q->mapped) {
@@ -88,12 +87,12 @@ static void finish(struct vbd_ioreq *q, int16_t status)
 		uint64_t bytes = q->req.nr_sectors << VBD_SECTOR_SHIFT;
 
 		if (q->req.kind == VBD_REQ_READ)
-			r->stats->read_bytes += bytes;
+			xbd_ring_count(r->ring, VBD_COUNT_READ_BYTES, bytes);
 		else if (q->req.kind != VBD_REQ_DISCARD)
-			r->stats->write_bytes += bytes;
+			xbd_ring_count(r->ring, VBD_COUNT_WRITE_BYTES, bytes);
 	}
 	if (status != BLKIF_RSP_OKAY)
-		r->stats->errors++;
+		xbd_ring_count_error(r->ring);
 	vbd_ring_respond(r, q->req.id, q->req.rsp_operation, status);
 
 	free(q->heap);
@@ -103,8 +102,6 @@ static void finish(struct vbd_ioreq *q, int16_t status)
 	q->stage = VBD_STAGE_IDLE;
 	q->next = r->free;
 	r->free = q;
-	r->in_flight--;
-	r->stats->in_flight = r->in_flight;
 
 	if (was_barrier) {
 		/* Release what the barrier held, up to the next barrier. */
@@ -117,7 +114,6 @@ static void finish(struct vbd_ioreq *q, int16_t status)
 		}
 	}
 	check_waiting(r);
-	vbd_worker_answered(wd);
 }
 
 /* Builds q->iov from its segments' pages, merging contiguous ones. */
@@ -384,9 +380,10 @@ static int load_indirect(struct vbd_ioreq *q)
 	return status;
 }
 
-void vbd_dispatch(struct vbd_ring *r, const struct vbd_raw_request *raw)
+void vbd_dispatch(struct vbd_ring *r, const void *entry)
 {
 	struct vbd_ioreq *q = r->free;
+	struct vbd_raw_request raw_copy, *raw = &raw_copy;
 	int status;
 
 	/* Never empty: at most r->size requests are outstanding. */
@@ -401,9 +398,7 @@ void vbd_dispatch(struct vbd_ring *r, const struct vbd_raw_request *raw)
 	q->map.pers = q->pers_inline;
 	q->map.nr = 0;
 	q->iov = q->iov_inline;
-	r->in_flight++;
-	r->stats->requests++;
-	r->stats->in_flight = r->in_flight;
+	vbd_request_copy(r->abi, entry, raw);
 
 	status = vbd_request_decode(r->abi, raw, &r->wd->lim, &q->req);
 	/* Past the end the worker knows: the store may have grown. */

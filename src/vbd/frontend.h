@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The frontend's transport nodes: protocol, ring-page-order, ring-ref*,
- * multi-queue-num-queues, queue-N/..., event-channel, feature-persistent.
+ * The frontend's nodes: the kit's transport nodes (ring.h: protocol,
+ * ring-page-order, ring-ref*, multi-queue-num-queues, queue-N/...,
+ * event-channel), and what is blkif's own: feature-persistent.
  *
  * A pure parser: it reads nodes through a callback, so the daemon feeds it
  * from xenstore and the fuzzer from a buffer. Every value is written by a
@@ -15,10 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vbd/blkif-abi.h"
-
-/* Largest event channel port of the FIFO ABI (2^17 ports; 0 is invalid). */
-#define VBD_MAX_EVTCHN_PORT ((1u << 17) - 1)
+#include <xenbackd/ring.h>
 
 /* What this backend offered the frontend. */
 struct vbd_frontend_limits {
@@ -26,38 +24,22 @@ struct vbd_frontend_limits {
 	unsigned int max_queues;	/* multi-queue-max-queues, 1..16 */
 };
 
-struct vbd_queue_config {
-	uint32_t evtchn;
-	uint32_t ring_ref[VBD_MAX_RING_PAGES];
-};
-
 struct vbd_frontend_config {
-	enum vbd_abi abi;
-	unsigned int ring_order;	/* every queue's ring: 2^order pages */
-	unsigned int nr_queues;
+	struct xbd_ring_nodes rings;	/* every queue: 2^ring_order pages */
 	bool persistent;		/* frontend's feature-persistent */
-	struct vbd_queue_config queue[VBD_MAX_QUEUES];
 };
 
-/*
- * Reads node (relative to the frontend directory, e.g. "queue-1/ring-ref")
- * and returns its value, malloc'd, or NULL with errno set (ENOENT: absent).
- */
-typedef char *vbd_node_reader(void *ctx, const char *node);
+/* The blkif rings as the kit describes them, for what was offered. */
+void vbd_ring_layout(const struct vbd_frontend_limits *lim,
+		     struct xbd_ring_layout *lay);
 
 /*
  * Parses the frontend's nodes into *cfg. Returns 0, or an errno value with
  * a message in msg (e.g. "ring-ref3: not a decimal number").
  */
 int vbd_frontend_parse(const struct vbd_frontend_limits *lim,
-		       vbd_node_reader *read, void *ctx,
+		       xbd_node_reader *read, void *ctx,
 		       struct vbd_frontend_config *cfg,
 		       char *msg, size_t msglen);
-
-/*
- * Parses a plain unsigned decimal number (digits only, at most 20) up to
- * max. Returns 0, or EINVAL / ERANGE.
- */
-int vbd_parse_uint(const char *s, uint64_t max, uint64_t *value);
 
 #endif

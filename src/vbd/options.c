@@ -8,8 +8,9 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <xenbackd/class.h>
+
 #include "vbd/blkif-abi.h"
-#include "vbd/frontend.h"
 #include "vbd/options.h"
 
 static bool parse_bool(const char *s, bool *v)
@@ -69,17 +70,14 @@ static void opt_uint(struct loader *l, const char *key, unsigned int min,
 {
 	const char *s = loader_get(l, key);
 	char why[64];
-	uint64_t n;
 
 	if (!s)
 		return;
-	if (vbd_parse_uint(s, max, &n) || n < min) {
-		snprintf(why, sizeof(why), "not a number from %u to %u", min,
-			 max);
+	if (xbd_check_uint(s, min, max, why, sizeof(why))) {
 		loader_warn(l, key, s, why);
 		return;
 	}
-	*v = (unsigned int)n;
+	*v = (unsigned int)strtoul(s, NULL, 10);
 }
 
 static void opt_enum(struct loader *l, const char *key,
@@ -120,8 +118,8 @@ static void load(struct vbd_options *o, struct loader *l)
 	o->io_depth = 256;
 	o->direct_io = VBD_DIRECT_AUTO;
 	o->grant_mode = VBD_GRANT_MAP;
-	o->max_ring_order = VBD_MAX_RING_ORDER;
-	o->max_queues = cpus < 4 ? 4 : cpus > VBD_MAX_QUEUES ? VBD_MAX_QUEUES
+	o->max_ring_order = XBD_MAX_RING_ORDER;
+	o->max_queues = cpus < 4 ? 4 : cpus > XBD_MAX_QUEUES ? XBD_MAX_QUEUES
 							    : (unsigned int)cpus;
 	o->max_indirect_segments = 256;
 	o->max_persistent_grants = 1056;
@@ -146,9 +144,9 @@ static void load(struct vbd_options *o, struct loader *l)
 	o->grant_mode = e;
 	opt_uint(l, "io-threads", 1, 256, &o->io_threads);
 	opt_uint(l, "io-depth", 8, 4096, &o->io_depth);
-	opt_uint(l, "max-ring-page-order", 0, VBD_MAX_RING_ORDER,
+	opt_uint(l, "max-ring-page-order", 0, XBD_MAX_RING_ORDER,
 		 &o->max_ring_order);
-	opt_uint(l, "max-queues", 1, VBD_MAX_QUEUES, &o->max_queues);
+	opt_uint(l, "max-queues", 1, XBD_MAX_QUEUES, &o->max_queues);
 	opt_uint(l, "max-indirect-segments", 0, 4096,
 		 &o->max_indirect_segments);
 	opt_uint(l, "max-persistent-grants", 0, 65536,

@@ -6,22 +6,13 @@
 
 #include "vbd/request.h"
 
-const char *vbd_abi_name(enum vbd_abi abi)
-{
-	return abi == VBD_ABI_X86_32 ? XEN_IO_PROTO_ABI_X86_32
-				     : XEN_IO_PROTO_ABI_X86_64;
-}
-
-void vbd_request_copy(enum vbd_abi abi, const volatile void *slot,
+void vbd_request_copy(enum xbd_abi abi, const void *entry,
 		      struct vbd_raw_request *raw)
 {
-	const volatile uint32_t *src = slot;
-	unsigned int i, n = vbd_abi_entry_size(abi) / sizeof(uint32_t);
+	size_t n = vbd_abi_entry_size(abi);
 
-	for (i = 0; i < n; i++)
-		raw->words[i] = src[i];
-	for (; i < sizeof(raw->words) / sizeof(raw->words[0]); i++)
-		raw->words[i] = 0;
+	memcpy(raw->bytes, entry, n);
+	memset(raw->bytes + n, 0, sizeof(raw->bytes) - n);
 }
 
 /* sector..sector+n within the disk, without overflow. */
@@ -60,10 +51,10 @@ struct rw_fields {
 	struct blkif_request_segment seg[BLKIF_MAX_SEGMENTS_PER_REQUEST];
 };
 
-static void get_rw(enum vbd_abi abi, const struct vbd_raw_request *raw,
+static void get_rw(enum xbd_abi abi, const struct vbd_raw_request *raw,
 		   struct rw_fields *f)
 {
-	if (abi == VBD_ABI_X86_32) {
+	if (abi == XBD_ABI_X86_32) {
 		struct vbd_x86_32_request r;
 
 		memcpy(&r, raw->bytes, sizeof(r));
@@ -80,16 +71,16 @@ static void get_rw(enum vbd_abi abi, const struct vbd_raw_request *raw,
 	}
 }
 
-static uint64_t get_id(enum vbd_abi abi, const struct vbd_raw_request *raw)
+static uint64_t get_id(enum xbd_abi abi, const struct vbd_raw_request *raw)
 {
 	uint64_t id;
 
 	/* The id has one offset in every request format of an ABI. */
-	memcpy(&id, raw->bytes + (abi == VBD_ABI_X86_32 ? 4 : 8), sizeof(id));
+	memcpy(&id, raw->bytes + (abi == XBD_ABI_X86_32 ? 4 : 8), sizeof(id));
 	return id;
 }
 
-static int decode_rw(enum vbd_abi abi, const struct vbd_raw_request *raw,
+static int decode_rw(enum xbd_abi abi, const struct vbd_raw_request *raw,
 		     const struct vbd_limits *lim, struct vbd_request *req)
 {
 	struct rw_fields f;
@@ -144,7 +135,7 @@ static int decode_rw(enum vbd_abi abi, const struct vbd_raw_request *raw,
 	return BLKIF_RSP_OKAY;
 }
 
-static int decode_discard(enum vbd_abi abi, const struct vbd_raw_request *raw,
+static int decode_discard(enum xbd_abi abi, const struct vbd_raw_request *raw,
 			  const struct vbd_limits *lim,
 			  struct vbd_request *req)
 {
@@ -153,7 +144,7 @@ static int decode_discard(enum vbd_abi abi, const struct vbd_raw_request *raw,
 	req->kind = VBD_REQ_DISCARD;
 	if (!lim->discard)
 		return BLKIF_RSP_EOPNOTSUPP;
-	if (abi == VBD_ABI_X86_32) {
+	if (abi == XBD_ABI_X86_32) {
 		struct vbd_x86_32_request_discard r;
 
 		memcpy(&r, raw->bytes, sizeof(r));
@@ -177,7 +168,7 @@ static int decode_discard(enum vbd_abi abi, const struct vbd_raw_request *raw,
 	return BLKIF_RSP_OKAY;
 }
 
-static int decode_indirect(enum vbd_abi abi, const struct vbd_raw_request *raw,
+static int decode_indirect(enum xbd_abi abi, const struct vbd_raw_request *raw,
 			   const struct vbd_limits *lim,
 			   struct vbd_request *req)
 {
@@ -187,7 +178,7 @@ static int decode_indirect(enum vbd_abi abi, const struct vbd_raw_request *raw,
 	struct vbd_x86_64_request_indirect r64;
 	unsigned int i;
 
-	if (abi == VBD_ABI_X86_32) {
+	if (abi == XBD_ABI_X86_32) {
 		memcpy(&r32, raw->bytes, sizeof(r32));
 		indirect_op = r32.indirect_op;
 		nr_segments = r32.nr_segments;
@@ -230,7 +221,7 @@ static int decode_indirect(enum vbd_abi abi, const struct vbd_raw_request *raw,
 	return BLKIF_RSP_OKAY;
 }
 
-int vbd_request_decode(enum vbd_abi abi, const struct vbd_raw_request *raw,
+int vbd_request_decode(enum xbd_abi abi, const struct vbd_raw_request *raw,
 		       const struct vbd_limits *lim, struct vbd_request *req)
 {
 	memset(req, 0, sizeof(*req));
@@ -282,27 +273,18 @@ int vbd_request_indirect_segments(struct vbd_request *req,
 	return BLKIF_RSP_OKAY;
 }
 
-void vbd_response_write(enum vbd_abi abi, volatile void *slot, uint64_t id,
-			uint8_t operation, int16_t status)
+size_t vbd_response_build(enum xbd_abi abi, union vbd_response *rsp,
+			  uint64_t id, uint8_t operation, int16_t status)
 {
-	union {
-		struct vbd_x86_64_response r64;
-		struct vbd_x86_32_response r32;
-		uint32_t words[4];
-	} rsp;
-	volatile uint32_t *dst = slot;
-	unsigned int i, n = vbd_abi_response_size(abi) / sizeof(uint32_t);
-
-	memset(&rsp, 0, sizeof(rsp));
-	if (abi == VBD_ABI_X86_32) {
-		rsp.r32.id = id;
-		rsp.r32.operation = operation;
-		rsp.r32.status = status;
+	memset(rsp, 0, sizeof(*rsp));
+	if (abi == XBD_ABI_X86_32) {
+		rsp->r32.id = id;
+		rsp->r32.operation = operation;
+		rsp->r32.status = status;
 	} else {
-		rsp.r64.id = id;
-		rsp.r64.operation = operation;
-		rsp.r64.status = status;
+		rsp->r64.id = id;
+		rsp->r64.operation = operation;
+		rsp->r64.status = status;
 	}
-	for (i = 0; i < n; i++)
-		dst[i] = rsp.words[i];
+	return vbd_abi_response_size(abi);
 }

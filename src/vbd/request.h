@@ -3,16 +3,18 @@
  * Ring requests: copied out of shared memory once, then validated.
  *
  * Pure functions with no I/O, so that unit tests and fuzzers call them
- * directly. A request is read from its ring slot with one volatile pass
- * into a local buffer (XSA-155: the guest can rewrite the slot at any time;
- * only the copy is ever looked at), then decoded for its ABI into a
+ * directly. The kit ring (ring.h) reads a request from its slot once into
+ * private memory (XSA-155: the guest can rewrite the slot at any time;
+ * only the copy is ever looked at); here it is decoded for its ABI into a
  * struct vbd_request whose every field has been checked against the
- * device's limits. Responses are built fully initialised (XSA-216).
+ * device's limits. Responses are built fully initialised in private
+ * memory (XSA-216) and copied into the slot whole by the ring.
  */
 #ifndef VBD_REQUEST_H
 #define VBD_REQUEST_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "vbd/blkif-abi.h"
@@ -72,10 +74,10 @@ struct vbd_raw_request {
 };
 
 /*
- * Copies ring entry slot (of abi's entry size, 4-byte aligned) with a
- * single volatile read of each word.
+ * Takes a ring entry already copied into private memory (abi's entry
+ * size) as a raw request, zero past the entry.
  */
-void vbd_request_copy(enum vbd_abi abi, const volatile void *slot,
+void vbd_request_copy(enum xbd_abi abi, const void *entry,
 		      struct vbd_raw_request *raw);
 
 /*
@@ -85,7 +87,7 @@ void vbd_request_copy(enum vbd_abi abi, const volatile void *slot,
  * BLKIF_RSP_ERROR / BLKIF_RSP_EOPNOTSUPP: answer the request with that
  * status; req->id and req->rsp_operation are always set.
  */
-int vbd_request_decode(enum vbd_abi abi, const struct vbd_raw_request *raw,
+int vbd_request_decode(enum xbd_abi abi, const struct vbd_raw_request *raw,
 		       const struct vbd_limits *lim, struct vbd_request *req);
 
 /*
@@ -99,12 +101,19 @@ int vbd_request_indirect_segments(struct vbd_request *req,
 				  const volatile void *const *pages,
 				  struct vbd_segment *segs);
 
+/* A response in either ABI. */
+union vbd_response {
+	struct vbd_x86_64_response r64;
+	struct vbd_x86_32_response r32;
+	uint32_t words[4];
+};
+
 /*
- * Writes a response into ring slot: built whole in a zeroed local buffer,
- * then copied, so no byte of ours but the response reaches the guest.
+ * Builds a response for abi in rsp, every byte set (padding zero), and
+ * returns its size: what xbd_ring_respond() copies into the slot.
  */
-void vbd_response_write(enum vbd_abi abi, volatile void *slot, uint64_t id,
-			uint8_t operation, int16_t status);
+size_t vbd_response_build(enum xbd_abi abi, union vbd_response *rsp,
+			  uint64_t id, uint8_t operation, int16_t status);
 
 /* Whether the request writes to the disk. */
 static inline bool vbd_request_writes(const struct vbd_request *req)

@@ -174,8 +174,9 @@ static int vbd_frontend_ready(struct xbd_device *d)
 	v->persistent = v->offer_persistent && v->fe.persistent;
 	vbd_device_limits(v, &v->lim);
 	xbd_log(XBD_DEBUG, "%s: frontend: %s ABI, %u queue(s), ring order %u%s",
-		xbd_device_name(d), vbd_abi_name(v->fe.abi), v->fe.nr_queues,
-		v->fe.ring_order, v->fe.persistent ? ", persistent grants" : "");
+		xbd_device_name(d), xbd_abi_name(v->fe.rings.abi),
+		v->fe.rings.nr_queues, v->fe.rings.ring_order,
+		v->fe.persistent ? ", persistent grants" : "");
 	return 0;
 }
 
@@ -245,10 +246,6 @@ static void vbd_poll(struct xbd_device *d)
 				 strerror(errno));
 }
 
-static void vbd_disconnect(struct xbd_device *d)
-{
-}
-
 static void vbd_release(struct xbd_device *d)
 {
 	struct vbd_device *v = xbd_device_priv(d);
@@ -256,17 +253,42 @@ static void vbd_release(struct xbd_device *d)
 	close_backing(d, v);
 }
 
+/* xenbackctl show: the backing store as the toolstack gave it. */
+static void vbd_show(struct xbd_device *d, struct xbd_show *s)
+{
+	char *params = xbd_backend_read(d, "params");
+	char *mode = xbd_backend_read(d, "mode");
+
+	xbd_show_field(s, "params", "%s", params ? params : "");
+	xbd_show_field(s, "mode", "%s", mode ? mode : "");
+	free(params);
+	free(mode);
+}
+
+/* What backing_ready reads (and the hotplug script's result). */
+static const char *const vbd_backing_nodes[] = {
+	"params", "physical-device-path", "physical-device", "mode",
+	"type", "hotplug-status", NULL,
+};
+
+/* Per ring, after requests, errors and in-flight (VBD_COUNT_*). */
+static const char *const vbd_counters[] = {
+	"read-bytes", "write-bytes", NULL,
+};
+
 const struct xbd_class vbd_class = {
 	.name = "vbd",
 	.priv_size = sizeof(struct vbd_device),
 	.setup = vbd_setup,
 	.backing_ready = vbd_backing_ready,
+	.backing_nodes = vbd_backing_nodes,
 	.frontend_ready = vbd_frontend_ready,
 	.connect = vbd_connect,
-	.disconnect = vbd_disconnect,
 	.release = vbd_release,
 	.worker_start = vbd_worker_start,
-	.worker_drain = vbd_worker_drain,
+	.worker_stop = vbd_worker_stop,
 	.poll = vbd_poll,
 	.check_option = vbd_option_check,
+	.show = vbd_show,
+	.counters = vbd_counters,
 };

@@ -11,6 +11,6 @@ extern const struct xbd_class vbd_class;
 
 /* Worker side (worker.c). */
 int vbd_worker_start(struct xbd_worker *w);
-void vbd_worker_drain(struct xbd_worker *w);
+void vbd_worker_stop(struct xbd_worker *w);
 
 #endif

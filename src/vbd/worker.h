@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The worker side of a block device: its rings, the requests in flight,
- * and the I/O context. ring.c takes requests off the shared rings and
- * answers them; dispatch.c carries a validated request through grant
- * mapping and I/O to its response; worker.c ties them to the class API.
+ * The worker side of a block device: its queues, the requests in flight,
+ * and the I/O context. Each queue is a kit ring (ring.h), which maps it,
+ * takes requests off it in bounded passes and copies each once; ring.c
+ * connects a queue to its ring; dispatch.c carries a validated request
+ * through grant mapping and I/O to its response; worker.c ties them to
+ * the class API.
  */
 #ifndef VBD_WORKER_H
 #define VBD_WORKER_H
@@ -14,6 +16,7 @@
 
 #include <ev.h>
 #include <xenbackd/class.h>
+#include <xenbackd/ring.h>
 
 #include "vbd/device.h"
 #include "vbd/grants.h"
@@ -65,24 +68,20 @@ struct vbd_list {
 	struct vbd_ioreq *head, *tail;
 };
 
+/* The class's counters (vbd_class.counters). */
+enum { VBD_COUNT_READ_BYTES, VBD_COUNT_WRITE_BYTES };
+
+/* One queue: its kit ring, and the blkif state around it. */
 struct vbd_ring {
 	struct vbd_worker_dev *wd;
+	struct xbd_ring *ring;		/* NULL until opened */
 	unsigned int index;
-	enum vbd_abi abi;
-	void *sring;			/* mapped ring pages */
-	unsigned int nr_pages;
-	blkif_back_ring_t back;		/* indexes; slots per abi */
+	enum xbd_abi abi;
 	unsigned int size;		/* entries */
-	uint32_t remote_port;
-	int local_port;			/* -1: unbound */
-	struct xbd_ring_stats *stats;
 	struct vbd_grants *grants;
 
 	struct vbd_ioreq *reqs;		/* [size] */
 	struct vbd_ioreq *free;
-	unsigned int in_flight;		/* taken off the ring, not answered */
-	bool responses;			/* responses not yet pushed */
-	bool more;			/* requests left after a bounded pass */
 
 	/* Ordering (blkif.h flush and barrier semantics). */
 	uint64_t seq;			/* last write accepted */
@@ -90,11 +89,6 @@ struct vbd_ring {
 	struct vbd_list waiting;	/* flushes/barriers waiting */
 	struct vbd_list held;		/* requests behind a barrier */
 	bool barrier;			/* a barrier is in progress */
-
-	/* Event storms (XSA-332): events that brought no work. */
-	unsigned int idle_events;
-	bool masked;
-	ev_timer unmask_timer;
 };
 
 struct vbd_worker_dev {
@@ -107,45 +101,35 @@ struct vbd_worker_dev {
 	uint32_t domid;
 	struct vbd_io *io;
 	struct vbd_limits lim;
-	ev_io evtchn_watcher;
-	ev_timer stop_timer;
 	unsigned int nr_rings;
-	struct vbd_ring *rings[VBD_MAX_QUEUES];
-	bool draining;
-	bool failed;
-	bool stopping;
+	struct vbd_ring *rings[XBD_MAX_QUEUES];
 };
 
 /* ring.c */
+/* Sets up queue index and opens its kit ring. 0, or -1 (the worker failed). */
 int vbd_ring_open(struct vbd_worker_dev *wd, unsigned int index,
 		  struct vbd_ring **out);
-void vbd_ring_close(struct vbd_ring *r);
-/* Takes requests off the ring (bounded) and starts them. */
-void vbd_ring_service(struct vbd_ring *r);
-/* Writes a response slot; pushed by vbd_ring_push. */
+/* Frees the queue's blkif state (not its kit ring: the core closes it). */
+void vbd_ring_release(struct vbd_ring *r);
+/* Answers a request; pushed at the end of the pass or by xbd_ring_push. */
 void vbd_ring_respond(struct vbd_ring *r, uint64_t id, uint8_t op,
 		      int16_t status);
-/* Publishes the responses written and notifies the frontend if needed. */
-void vbd_ring_push(struct vbd_ring *r);
-/* The frontend notified ring r. */
-void vbd_ring_event(struct vbd_ring *r);
 
 /* dispatch.c */
-/* A request copied off the ring; takes an ioreq from r->free. */
-void vbd_dispatch(struct vbd_ring *r, const struct vbd_raw_request *raw);
+/*
+ * A request as the kit ring copied it off the shared ring (entry bytes of
+ * private memory); takes an ioreq from r->free.
+ */
+void vbd_dispatch(struct vbd_ring *r, const void *entry);
 /* Frees ioreq storage of a ring (at close). */
 void vbd_dispatch_release(struct vbd_ring *r);
 
 /* worker.c */
-void vbd_worker_fault(struct vbd_worker_dev *wd, int err, const char *fmt,
-		      ...) __attribute__((format(printf, 3, 4)));
 /*
  * Re-reads the backing store's size (it may have grown: online resize).
  * Returns true when the device's size changed.
  */
 bool vbd_worker_refresh_size(struct vbd_worker_dev *wd);
-/* A request was answered: checks whether a drain is complete. */
-void vbd_worker_answered(struct vbd_worker_dev *wd);
 
 /* List helpers (next/prev links). */
 void vbd_list_append(struct vbd_list *l, struct vbd_ioreq *q);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer target: the frontend's xenstore nodes as a guest could write
- * them, through the block class's transport-node parser.
+ * them, through the block class's parser (the kit's ring nodes and
+ * feature-persistent; tests/fuzz/ring-nodes.c fuzzes other layouts).
  *
  * Input: byte 0 = offered max-ring-page-order (mod 5), byte 1 = offered
  * multi-queue-max-queues (mod 16, + 1), then "node=value" lines. A parse
@@ -70,19 +71,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	reads = 0;
 	err = vbd_frontend_parse(&lim, reader, NULL, &cfg, msg, sizeof(msg));
 	/* Bounded work: a guest cannot make the parser read without end. */
-	ASSERT(reads <= 4 + VBD_MAX_QUEUES * (1 + 2 * VBD_MAX_RING_PAGES));
+	ASSERT(reads <= 4 + XBD_MAX_QUEUES * (1 + 2 * XBD_MAX_RING_PAGES));
 	ASSERT(memchr(msg, '\0', sizeof(msg)));
 	if (err) {
 		ASSERT(msg[0]);
 	} else {
-		ASSERT(cfg.ring_order <= lim.max_ring_order);
-		ASSERT(cfg.nr_queues >= 1 && cfg.nr_queues <= lim.max_queues);
-		ASSERT(cfg.abi == VBD_ABI_X86_64 || cfg.abi == VBD_ABI_X86_32);
-		for (i = 0; i < cfg.nr_queues; i++) {
-			ASSERT(cfg.queue[i].evtchn >= 1 &&
-			       cfg.queue[i].evtchn <= VBD_MAX_EVTCHN_PORT);
-			for (j = 1u << cfg.ring_order; j < VBD_MAX_RING_PAGES; j++)
-				ASSERT(cfg.queue[i].ring_ref[j] == 0);
+		ASSERT(cfg.rings.ring_order <= lim.max_ring_order);
+		ASSERT(cfg.rings.nr_queues >= 1 &&
+		       cfg.rings.nr_queues <= lim.max_queues);
+		ASSERT(cfg.rings.abi == XBD_ABI_X86_64 ||
+		       cfg.rings.abi == XBD_ABI_X86_32);
+		for (i = 0; i < cfg.rings.nr_queues; i++) {
+			ASSERT(cfg.rings.queue[i].evtchn >= 1 &&
+			       cfg.rings.queue[i].evtchn <= XBD_MAX_EVTCHN_PORT);
+			for (j = 0; j < XBD_MAX_RING_PAGES; j++)
+				ASSERT((j < (1u << cfg.rings.ring_order)) ==
+				       (cfg.rings.queue[i].ring_ref[j] != 0));
 		}
 	}
 	free(text);

@@ -37,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct vbd_raw_request raw;
 	struct vbd_limits lim;
 	struct vbd_request q;
-	enum vbd_abi abi;
+	enum xbd_abi abi;
 	uint8_t cfg;
 	unsigned int i;
 	uint64_t total;
@@ -48,7 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg = data[0];
 	data++;
 	size--;
-	abi = (cfg & 1) ? VBD_ABI_X86_32 : VBD_ABI_X86_64;
+	abi = (cfg & 1) ? XBD_ABI_X86_32 : XBD_ABI_X86_64;
 	memset(&lim, 0, sizeof(lim));
 	lim.nr_sectors = (cfg & 2) ? 2048 : UINT64_MAX - 7;
 	lim.sector_size = (cfg & 4) ? 4096 : 512;
@@ -65,7 +65,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	st = vbd_request_decode(abi, &raw, &lim, &q);
 	ASSERT(st == BLKIF_RSP_OKAY || st == BLKIF_RSP_ERROR ||
 	       st == BLKIF_RSP_EOPNOTSUPP);
-	vbd_response_write(abi, slot, q.id, q.rsp_operation, (int16_t)st);
+	{
+		union vbd_response rsp;
+		size_t len = vbd_response_build(abi, &rsp, q.id,
+						q.rsp_operation, (int16_t)st);
+
+		ASSERT(len == vbd_abi_response_size(abi));
+		memcpy(slot, &rsp, len);
+	}
 	if (st != BLKIF_RSP_OKAY)
 		return 0;
 

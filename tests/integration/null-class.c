@@ -101,8 +101,6 @@ static int null_worker_start(struct xbd_worker *w)
 		xbd_worker_fail(w, EINVAL, "worker start refused on request");
 		return -1;
 	}
-	xbd_worker_set_nr_rings(w, 1);
-	xbd_worker_ring_stats(w, 0)->requests = 1;
 	/* The kept fd must have survived the fd clean-up. */
 	if (n->fd >= 0 && fcntl(n->fd, F_GETFD) < 0) {
 		xbd_worker_fail(w, EBADF, "backing fd lost");

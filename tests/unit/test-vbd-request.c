@@ -20,11 +20,11 @@ static void reset_limits(void)
 }
 
 /* A request in the native layout, then re-laid for x86_32 if asked. */
-static void encode(enum vbd_abi abi, const struct vbd_x86_64_request *r,
+static void encode(enum xbd_abi abi, const struct vbd_x86_64_request *r,
 		   struct vbd_raw_request *raw)
 {
 	memset(raw, 0, sizeof(*raw));
-	if (abi == VBD_ABI_X86_64) {
+	if (abi == XBD_ABI_X86_64) {
 		memcpy(raw->bytes, r, sizeof(*r));
 	} else {
 		struct vbd_x86_32_request q;
@@ -40,7 +40,7 @@ static void encode(enum vbd_abi abi, const struct vbd_x86_64_request *r,
 	}
 }
 
-static int decode(enum vbd_abi abi, const struct vbd_x86_64_request *r,
+static int decode(enum xbd_abi abi, const struct vbd_x86_64_request *r,
 		  struct vbd_request *out)
 {
 	struct vbd_raw_request raw;
@@ -68,7 +68,7 @@ static struct vbd_x86_64_request rw(uint8_t op, uint64_t sector,
 	return r;
 }
 
-static void read_write(enum vbd_abi abi)
+static void read_write(enum xbd_abi abi)
 {
 	struct vbd_x86_64_request r;
 	struct vbd_request q;
@@ -146,7 +146,7 @@ static void read_write(enum vbd_abi abi)
 	lim.sector_size = 512;
 }
 
-static void flush_barrier(enum vbd_abi abi)
+static void flush_barrier(enum xbd_abi abi)
 {
 	struct vbd_x86_64_request r;
 	struct vbd_request q;
@@ -187,7 +187,7 @@ static void flush_barrier(enum vbd_abi abi)
 	lim.flush = lim.barrier = true;
 }
 
-static void unknown_ops(enum vbd_abi abi)
+static void unknown_ops(enum xbd_abi abi)
 {
 	static const uint8_t ops[] = { BLKIF_OP_RESERVED_1, 7, 8, 42, 255 };
 	struct vbd_x86_64_request r;
@@ -203,13 +203,13 @@ static void unknown_ops(enum vbd_abi abi)
 	}
 }
 
-static int decode_discard(enum vbd_abi abi, uint8_t flag, uint64_t sector,
+static int decode_discard(enum xbd_abi abi, uint8_t flag, uint64_t sector,
 			  uint64_t n, struct vbd_request *q)
 {
 	struct vbd_raw_request raw;
 
 	memset(&raw, 0, sizeof(raw));
-	if (abi == VBD_ABI_X86_64) {
+	if (abi == XBD_ABI_X86_64) {
 		struct vbd_x86_64_request_discard d = {
 			.operation = BLKIF_OP_DISCARD, .flag = flag, .id = 9,
 			.sector_number = sector, .nr_sectors = n,
@@ -229,7 +229,7 @@ static int decode_discard(enum vbd_abi abi, uint8_t flag, uint64_t sector,
 	return vbd_request_decode(abi, &raw, &lim, q);
 }
 
-static void discard(enum vbd_abi abi)
+static void discard(enum xbd_abi abi)
 {
 	struct vbd_request q;
 
@@ -257,14 +257,14 @@ static void discard(enum vbd_abi abi)
 	lim.discard = true;
 }
 
-static int decode_indirect(enum vbd_abi abi, uint8_t op, uint16_t nseg,
+static int decode_indirect(enum xbd_abi abi, uint8_t op, uint16_t nseg,
 			   uint64_t sector, struct vbd_request *q)
 {
 	struct vbd_raw_request raw;
 	unsigned int i;
 
 	memset(&raw, 0, sizeof(raw));
-	if (abi == VBD_ABI_X86_64) {
+	if (abi == XBD_ABI_X86_64) {
 		struct vbd_x86_64_request_indirect r;
 
 		memset(&r, 0, sizeof(r));
@@ -292,7 +292,7 @@ static int decode_indirect(enum vbd_abi abi, uint8_t op, uint16_t nseg,
 	return vbd_request_decode(abi, &raw, &lim, q);
 }
 
-static void indirect(enum vbd_abi abi)
+static void indirect(enum xbd_abi abi)
 {
 	static union {
 		uint64_t q[512];
@@ -383,10 +383,10 @@ static void single_copy(void)
 	} slot;
 
 	slot.r = r;
-	vbd_request_copy(VBD_ABI_X86_64, &slot, &raw);
+	vbd_request_copy(XBD_ABI_X86_64, &slot, &raw);
 	slot.r.nr_segments = 200;
 	slot.r.seg[0].last_sect = 200;
-	CHECK_EQ(vbd_request_decode(VBD_ABI_X86_64, &raw, &lim, &q),
+	CHECK_EQ(vbd_request_decode(XBD_ABI_X86_64, &raw, &lim, &q),
 		 BLKIF_RSP_OKAY);
 	CHECK_EQ(q.nr_segments, 1);
 	CHECK_EQ(q.seg[0].last_sect, 7);
@@ -394,7 +394,7 @@ static void single_copy(void)
 
 int main(void)
 {
-	enum vbd_abi abis[] = { VBD_ABI_X86_64, VBD_ABI_X86_32 };
+	enum xbd_abi abis[] = { XBD_ABI_X86_64, XBD_ABI_X86_32 };
 	unsigned int i;
 
 	for (i = 0; i < 2; i++) {

@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The block class's worker side (ring.c, dispatch.c, grants.c, io*.c,
- * worker.c) in one process, against an in-process guest: its memory is a
- * memfd, its grant table an array (read-only grants, bad refs), its event
- * channel a pipe. The test plays blkfront, writing requests into the
- * shared ring in either ABI, and checks responses, data on the backing
- * file, mappings left, and faults. Both I/O engines.
+ * worker.c) on the kit's rings (src/ring.c) in one process, against an
+ * in-process guest: its memory is a memfd, its grant table an array
+ * (read-only grants, bad refs), its event channel a pipe. The test plays
+ * blkfront, writing requests into the shared ring in either ABI, and
+ * checks responses, data on the backing file, mappings left, and faults.
+ * Both I/O engines.
  *
- * The worker half of class.h (xbd_worker_*) and libxengnttab /
- * libxenevtchn are replaced here, at link time.
+ * The worker process (src/worker.c: xbd_worker_*) and libxengnttab /
+ * libxenevtchn are replaced here, at link time; the rings, their event
+ * routing and the core's drain are the daemon's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +26,8 @@
 #include "check.h"
 #include "vbd/vbd.h"
 #include "vbd/worker.h"
+#include "worker-rings.h"
+#include "worker.h"
 
 #define DOMID 5
 #define GUEST_PAGES 4096
@@ -181,18 +185,22 @@ static void kick(unsigned int q)
 	CHECK_EQ(write(evt_pipe[1], &port, sizeof(port)), sizeof(port));
 }
 
-/* ---- The worker half of class.h -------------------------------------- */
+/* ---- The worker process (src/worker.c) -------------------------------- */
 
 struct xbd_worker {
 	struct vbd_device *priv;
 	struct ev_loop *loop;
-	struct xbd_ring_stats stats[XBD_MAX_RINGS];
-	unsigned int nr_rings;
+	struct stats_area area;
+	struct xbd_ring_stats *stats;	/* area.ring */
+	struct worker_rings rings;
 	bool failed, stopped;
 	int fail_err;
 };
 
 static struct xbd_worker W;
+
+struct worker_rings *worker_rings(struct xbd_worker *w) { return &w->rings; }
+bool xbd_worker_failed(const struct xbd_worker *w) { return w->failed; }
 
 void *xbd_worker_priv(struct xbd_worker *w) { return w->priv; }
 const char *xbd_worker_name(const struct xbd_worker *w) { return "vbd/5/51712"; }
@@ -200,17 +208,6 @@ unsigned int xbd_worker_frontend_id(const struct xbd_worker *w) { return DOMID; 
 struct ev_loop *xbd_worker_loop(struct xbd_worker *w) { return w->loop; }
 xengnttab_handle *xbd_worker_gnttab(struct xbd_worker *w) { return (void *)1; }
 xenevtchn_handle *xbd_worker_evtchn(struct xbd_worker *w) { return (void *)2; }
-
-struct xbd_ring_stats *xbd_worker_ring_stats(struct xbd_worker *w,
-					     unsigned int i)
-{
-	return &w->stats[i];
-}
-
-void xbd_worker_set_nr_rings(struct xbd_worker *w, unsigned int n)
-{
-	w->nr_rings = n;
-}
 
 void xbd_worker_fail(struct xbd_worker *w, int err, const char *fmt, ...)
 {
@@ -237,10 +234,10 @@ void xbd_worker_stopped(struct xbd_worker *w)
 /* ---- The frontend ------------------------------------------------------ */
 
 struct front {
-	enum vbd_abi abi;
+	enum xbd_abi abi;
 	unsigned int order, nr_queues, size;
-	uint32_t ring_ref[VBD_MAX_QUEUES];	/* first page of each ring */
-	RING_IDX req_prod[VBD_MAX_QUEUES], rsp_cons[VBD_MAX_QUEUES];
+	uint32_t ring_ref[XBD_MAX_QUEUES];	/* first page of each ring */
+	RING_IDX req_prod[XBD_MAX_QUEUES], rsp_cons[XBD_MAX_QUEUES];
 };
 
 static struct front F;
@@ -255,7 +252,7 @@ static blkif_sring_t *sring(unsigned int q)
 
 static unsigned char *slot(unsigned int q, RING_IDX i)
 {
-	return (unsigned char *)sring(q) + VBD_RING_HEADER_SIZE +
+	return (unsigned char *)sring(q) + XBD_RING_HEADER_SIZE +
 	       (i & (F.size - 1)) * vbd_abi_entry_size(F.abi);
 }
 
@@ -278,7 +275,7 @@ static void put_rw(unsigned int q, uint8_t op, uint64_t id, uint64_t sector,
 	unsigned int i;
 
 	memset(s, 0, vbd_abi_entry_size(F.abi));
-	if (F.abi == VBD_ABI_X86_64) {
+	if (F.abi == XBD_ABI_X86_64) {
 		struct vbd_x86_64_request r;
 
 		memset(&r, 0, sizeof(r));
@@ -318,7 +315,7 @@ static void put_discard(unsigned int q, uint64_t id, uint64_t sector,
 	unsigned char *s = slot(q, F.req_prod[q]++);
 
 	memset(s, 0, vbd_abi_entry_size(F.abi));
-	if (F.abi == VBD_ABI_X86_64) {
+	if (F.abi == XBD_ABI_X86_64) {
 		struct vbd_x86_64_request_discard r = {
 			.operation = BLKIF_OP_DISCARD, .id = id,
 			.sector_number = sector, .nr_sectors = n,
@@ -344,7 +341,7 @@ static void put_indirect(unsigned int q, uint8_t op, uint64_t id,
 	unsigned int i;
 
 	memset(s, 0, vbd_abi_entry_size(F.abi));
-	if (F.abi == VBD_ABI_X86_64) {
+	if (F.abi == XBD_ABI_X86_64) {
 		struct vbd_x86_64_request_indirect r;
 
 		memset(&r, 0, sizeof(r));
@@ -436,7 +433,7 @@ static void fill(unsigned char *p, size_t n, unsigned int seed)
  */
 static enum vbd_grant_mode grant_mode;
 
-static void connect(enum vbd_abi abi, unsigned int order, unsigned int queues,
+static void connect(enum xbd_abi abi, unsigned int order, unsigned int queues,
 		    enum vbd_io_engine_kind engine, bool readonly,
 		    bool persistent, RING_IDX start)
 {
@@ -445,8 +442,11 @@ static void connect(enum vbd_abi abi, unsigned int order, unsigned int queues,
 
 	memset(&F, 0, sizeof(F));
 	memset(&V, 0, sizeof(V));
-	memset(W.stats, 0, sizeof(W.stats));
+	memset(&W.area, 0, sizeof(W.area));
+	W.stats = W.area.ring;
 	W.failed = W.stopped = false;
+	/* A fresh worker: as worker_main() does, with the class's stop. */
+	worker_rings_init(&W.rings, &W, &W.area, vbd_worker_stop);
 	F.abi = abi;
 	F.order = order;
 	F.nr_queues = queues;
@@ -477,9 +477,9 @@ static void connect(enum vbd_abi abi, unsigned int order, unsigned int queues,
 	V.lim.flush = V.lim.barrier = true;
 	V.lim.discard = !readonly;
 	V.lim.max_indirect_segments = 256;
-	V.fe.abi = abi;
-	V.fe.ring_order = order;
-	V.fe.nr_queues = queues;
+	V.fe.rings.abi = abi;
+	V.fe.rings.ring_order = order;
+	V.fe.rings.nr_queues = queues;
 	V.fe.persistent = persistent;
 	for (q = 0; q < queues; q++) {
 		uint32_t first = alloc_pages(1u << order);
@@ -488,9 +488,9 @@ static void connect(enum vbd_abi abi, unsigned int order, unsigned int queues,
 		memset(page(first), 0, (size_t)4096 << order);
 		for (i = 0; i < (1u << order); i++) {
 			grant(first + i, false);
-			V.fe.queue[q].ring_ref[i] = first + i;
+			V.fe.rings.queue[q].ring_ref[i] = first + i;
 		}
-		V.fe.queue[q].evtchn = 10 + q;
+		V.fe.rings.queue[q].evtchn = 10 + q;
 		sring(q)->req_prod = sring(q)->rsp_prod = start;
 		sring(q)->req_event = sring(q)->rsp_event = start + 1;
 		F.req_prod[q] = F.rsp_cons[q] = start;
@@ -509,32 +509,29 @@ static void finish(void)
 {
 	ev_tstamp start = ev_time();
 
-	if (!W.failed) {
-		vbd_worker_drain(&W);
-		while (!W.stopped && ev_time() - start < 10)
-			ev_run(W.loop, EVRUN_ONCE);
-		CHECK(W.stopped);
-	} else {
-		/* The process would exit; here, tear down by hand. */
+	if (W.failed) {
+		/*
+		 * The process would exit; here, let the I/O still running
+		 * end, and drain as the core does.
+		 */
 		struct vbd_worker_dev *wd = V.wd;
 		unsigned int i;
 
 		for (i = 0; i < wd->nr_rings; i++)
-			if (wd->rings[i])
-				while (wd->rings[i]->in_flight &&
-				       ev_time() - start < 10)
-					ev_run(W.loop, EVRUN_ONCE);
-		wd->failed = false;
-		wd->draining = true;
-		ev_io_stop(W.loop, &wd->evtchn_watcher);
-		vbd_worker_answered(wd);
-		while (!W.stopped && ev_time() - start < 10)
-			ev_run(W.loop, EVRUN_ONCE);
+			while (xbd_ring_in_flight(wd->rings[i]->ring) &&
+			       ev_time() - start < 10)
+				ev_run(W.loop, EVRUN_ONCE);
+		W.failed = false;
 	}
+	/* As worker.c's start_drain with no worker_drain: the core's. */
+	worker_rings_drain(&W.rings);
+	while (!W.stopped && ev_time() - start < 10)
+		ev_run(W.loop, EVRUN_ONCE);
+	CHECK(W.stopped);
+	CHECK(V.wd == NULL);
+	CHECK(W.rings.head == NULL);
 	CHECK_EQ(maps_out, 0);
 	CHECK_EQ(bound, 0);
-	free(V.wd);
-	V.wd = NULL;
 	close(disk_fd);
 	/* Forget the guest's grants of this round. */
 	memset(grant_state, 0, sizeof(grant_state));
@@ -571,7 +568,7 @@ static void rw_roundtrip(unsigned int q, uint64_t sector, unsigned int seed)
 		CHECK(!memcmp(page(r[i]), page(g[i]), 4096));
 }
 
-static void basic(enum vbd_abi abi, enum vbd_io_engine_kind engine)
+static void basic(enum xbd_abi abi, enum vbd_io_engine_kind engine)
 {
 	uint32_t g;
 	unsigned char buf[4096];
@@ -583,8 +580,8 @@ static void basic(enum vbd_abi abi, enum vbd_io_engine_kind engine)
 	rw_roundtrip(0, 0, 1);
 	rw_roundtrip(0, (DISK_SIZE >> 9) - 88, 2);	/* the very end */
 	CHECK_EQ(W.stats[0].requests, 4);
-	CHECK_EQ(W.stats[0].write_bytes, 2 * 11 * 4096);
-	CHECK_EQ(W.stats[0].read_bytes, 2 * 11 * 4096);
+	CHECK_EQ(W.stats[0].counter[VBD_COUNT_WRITE_BYTES], 2 * 11 * 4096);
+	CHECK_EQ(W.stats[0].counter[VBD_COUNT_READ_BYTES], 2 * 11 * 4096);
 	CHECK_EQ(W.stats[0].errors, 0);
 	CHECK_EQ(W.stats[0].in_flight, 0);
 
@@ -633,7 +630,7 @@ static void basic(enum vbd_abi abi, enum vbd_io_engine_kind engine)
 }
 
 /* Indirect requests: 256 segments written and read back. */
-static void indirect(enum vbd_abi abi, enum vbd_io_engine_kind engine,
+static void indirect(enum xbd_abi abi, enum vbd_io_engine_kind engine,
 		     bool persistent)
 {
 	enum { N = 256 };
@@ -692,13 +689,13 @@ static void indirect(enum vbd_abi abi, enum vbd_io_engine_kind engine,
 }
 
 /* Several queues and a multi-page ring, each queue its own channel. */
-static void queues(enum vbd_abi abi, enum vbd_io_engine_kind engine)
+static void queues(enum xbd_abi abi, enum vbd_io_engine_kind engine)
 {
 	unsigned int q;
 
 	connect(abi, 2, 3, engine, false, false, 0);
 	start_worker();
-	CHECK_EQ(W.nr_rings, 3);
+	CHECK_EQ(W.area.nr_rings, 3);
 	CHECK_EQ(F.size, 128);
 	for (q = 0; q < 3; q++)
 		rw_roundtrip(q, q * 1024, 10 + q);
@@ -708,7 +705,7 @@ static void queues(enum vbd_abi abi, enum vbd_io_engine_kind engine)
 }
 
 /* What a hostile or broken frontend gets: error answers, no leaks. */
-static void hostile(enum vbd_abi abi, enum vbd_io_engine_kind engine)
+static void hostile(enum xbd_abi abi, enum vbd_io_engine_kind engine)
 {
 	uint32_t g = 0, ro = 0, bad = GUEST_PAGES + 100;
 	unsigned char buf[4096], zero[4096];
@@ -795,19 +792,31 @@ static void hostile(enum vbd_abi abi, enum vbd_io_engine_kind engine)
 
 	/* A ring that cannot be mapped or bound: a fault at start. */
 	connect(abi, 0, 1, engine, false, false, 0);
-	V.fe.queue[0].ring_ref[0] = bad;
+	V.fe.rings.queue[0].ring_ref[0] = bad;
 	CHECK_EQ(vbd_worker_start(&W), -1);
 	CHECK(W.failed);
+	CHECK_EQ(W.fail_err, EINVAL);
 	CHECK_EQ(maps_out, 0);
-	free(V.wd);
+	CHECK(V.wd == NULL);
+	CHECK(W.rings.head == NULL);
 	close(disk_fd);
 	connect(abi, 0, 1, engine, false, false, 0);
-	V.fe.queue[0].evtchn = 666;
+	V.fe.rings.queue[0].evtchn = 666;
 	CHECK_EQ(vbd_worker_start(&W), -1);
 	CHECK(W.failed);
 	CHECK_EQ(maps_out, 0);
 	CHECK_EQ(bound, 0);
-	free(V.wd);
+	CHECK(V.wd == NULL);
+	close(disk_fd);
+	/* The second queue fails: the first is unmapped and unbound too. */
+	connect(abi, 1, 2, engine, false, false, 0);
+	V.fe.rings.queue[1].evtchn = 666;
+	CHECK_EQ(vbd_worker_start(&W), -1);
+	CHECK(W.failed);
+	CHECK_EQ(maps_out, 0);
+	CHECK_EQ(bound, 0);
+	CHECK(V.wd == NULL);
+	CHECK(W.rings.head == NULL);
 	close(disk_fd);
 	memset(grant_state, 0, sizeof(grant_state));
 	next_page = 64;
@@ -817,7 +826,7 @@ static void hostile(enum vbd_abi abi, enum vbd_io_engine_kind engine)
  * A worker taking over a live ring (daemon restart): the ring's indexes
  * are far from zero and requests wait there with no event pending.
  */
-static void takeover(enum vbd_abi abi, enum vbd_io_engine_kind engine)
+static void takeover(enum xbd_abi abi, enum vbd_io_engine_kind engine)
 {
 	RING_IDX start = 0xfffffff0u;	/* wraps while we run */
 	struct rsp rs[20];
@@ -848,7 +857,7 @@ static void takeover(enum vbd_abi abi, enum vbd_io_engine_kind engine)
 }
 
 /* Online resize: the file grows, a request past the old end works. */
-static void resize(enum vbd_abi abi, enum vbd_io_engine_kind engine)
+static void resize(enum xbd_abi abi, enum vbd_io_engine_kind engine)
 {
 	uint32_t g;
 
@@ -873,7 +882,7 @@ static void resize(enum vbd_abi abi, enum vbd_io_engine_kind engine)
 }
 
 /* Drain with I/O in flight: every request answered before stopping. */
-static void drain_in_flight(enum vbd_abi abi, enum vbd_io_engine_kind engine)
+static void drain_in_flight(enum xbd_abi abi, enum vbd_io_engine_kind engine)
 {
 	struct rsp rs[32];
 	uint32_t g;
@@ -895,7 +904,7 @@ static void drain_in_flight(enum vbd_abi abi, enum vbd_io_engine_kind engine)
 	}
 	push(0);
 	ev_run(W.loop, EVRUN_ONCE);	/* taken, I/O started */
-	vbd_worker_drain(&W);
+	worker_rings_drain(&W.rings);
 	{
 		ev_tstamp t = ev_time();
 
@@ -910,8 +919,7 @@ static void drain_in_flight(enum vbd_abi abi, enum vbd_io_engine_kind engine)
 	CHECK_EQ(collect(0, rs, 32), 32);
 	for (i = 0; i < 32; i++)
 		CHECK_EQ(rs[i].status, BLKIF_RSP_OKAY);
-	free(V.wd);
-	V.wd = NULL;
+	CHECK(V.wd == NULL);
 	close(disk_fd);
 	memset(grant_state, 0, sizeof(grant_state));
 	next_page = 64;
@@ -922,7 +930,7 @@ int main(void)
 	enum vbd_io_engine_kind engines[] = { VBD_ENGINE_IO_URING,
 					      VBD_ENGINE_THREADS,
 					      VBD_ENGINE_IO_URING };
-	enum vbd_abi abis[] = { VBD_ABI_X86_64, VBD_ABI_X86_32 };
+	enum xbd_abi abis[] = { XBD_ABI_X86_64, XBD_ABI_X86_32 };
 	unsigned int e, a;
 
 	guest_fd = memfd_create("guest", MFD_CLOEXEC);
