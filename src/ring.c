@@ -123,23 +123,38 @@ static struct xbd_ring *ring_by_port(struct worker_rings *s,
 static void ring_pass(struct xbd_ring *r);
 static void ring_event(struct xbd_ring *r);
 
+/* Passes for the rings left with requests (r->more). */
+static void resume_passes(struct worker_rings *s)
+{
+	struct xbd_ring *r, *next;
+
+	for (r = s->head; r && !xbd_worker_failed(s->w); r = next) {
+		next = r->next;
+		if (r->more)
+			ring_pass(r);
+	}
+}
+
+static void on_first_pass(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct worker_rings *s = t->data;
+
+	if (!xbd_worker_failed(s->w))
+		resume_passes(s);
+}
+
 static void on_evtchn(struct ev_loop *loop, ev_io *io, int revents)
 {
 	struct worker_rings *s = io->data;
 	xenevtchn_handle *xe = xbd_worker_evtchn(s->w);
 	xenevtchn_port_or_error_t port;
-	struct xbd_ring *r, *next;
+	struct xbd_ring *r;
 
 	if (xbd_worker_failed(s->w))
 		return;
-	if (revents & EV_CUSTOM) {
-		/* Rings left with requests after a bounded pass. */
-		for (r = s->head; r && !xbd_worker_failed(s->w); r = next) {
-			next = r->next;
-			if (r->more)
-				ring_pass(r);
-		}
-	}
+	/* Rings left with requests after a bounded pass. */
+	if (revents & EV_CUSTOM)
+		resume_passes(s);
 	if (!(revents & EV_READ))
 		return;
 	port = xenevtchn_pending(xe);
@@ -187,6 +202,9 @@ void worker_rings_init(struct worker_rings *s, struct xbd_worker *w,
 	s->worker_stop = worker_stop;
 	ev_init(&s->evtchn_w, on_evtchn);
 	s->evtchn_w.data = s;
+	ev_init(&s->first_pass, on_first_pass);
+	ev_timer_set(&s->first_pass, 0, 0);
+	s->first_pass.data = s;
 	ev_init(&s->stop_timer, on_stop);
 	ev_timer_set(&s->stop_timer, 0, 0);
 	s->stop_timer.data = s;
@@ -252,10 +270,11 @@ static void ring_unregister(struct worker_rings *s, struct xbd_ring *r)
 			break;
 		}
 	r->next = NULL;
-	if (!s->head && s->watching) {
+	if (!s->head) {
 		/* No ring left to route to. */
 		ev_io_stop(xbd_worker_loop(s->w), &s->evtchn_w);
 		s->watching = false;
+		ev_timer_stop(xbd_worker_loop(s->w), &s->first_pass);
 	}
 	/* A ring closed early leaves the statistics; the last drain does not. */
 	if (s->closing_all || !s->stats)
@@ -321,7 +340,11 @@ static void took(struct xbd_ring *r)
 	r->stats->in_flight = xbd_ring_in_flight(r);
 }
 
-/* Resume from the loop, after the other rings and completions ran. */
+/*
+ * Resume from the loop, after the other rings and completions ran: a pass
+ * cut short runs again once the callbacks pending now have run (passes
+ * run in callbacks, and libev runs what they feed in the same round).
+ */
 static void resume_later(struct xbd_ring *r)
 {
 	ev_feed_event(loop_of(r), &r->set->evtchn_w, EV_CUSTOM);
@@ -481,10 +504,14 @@ struct xbd_ring *xbd_ring_open_refs(struct xbd_worker *w, unsigned int index,
 	}
 	r->local_port = port;
 	ring_register(s, r);
-	/* Requests may have been queued while no backend was running. */
+	/*
+	 * Requests may have been queued while no backend was running: a
+	 * first pass once the loop runs. A timer, not a fed event: outside
+	 * a callback, libev would leave that pending until its next wake-up.
+	 */
 	if (r->cfg.request && !s->draining) {
 		r->more = true;
-		resume_later(r);
+		ev_timer_start(xbd_worker_loop(w), &s->first_pass);
 	}
 	return r;
 

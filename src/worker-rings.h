@@ -27,6 +27,7 @@ struct worker_rings {
 	struct xbd_ring *head;		/* open rings */
 	ev_io evtchn_w;			/* the worker's one event channel fd */
 	bool watching;
+	ev_timer first_pass;		/* new rings' first pass, from the loop */
 	ev_timer stop_timer;		/* the default drain's last step */
 	int busy;			/* xbd_worker_busy() */
 	bool draining;			/* no more passes */

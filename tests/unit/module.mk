@@ -5,6 +5,7 @@ VBD_TEST_STUBS := tests/unit/stubs.c
 # The kit's pure parsers (ring.h, class.h), which the class's modules use.
 KIT_PURE_SOURCES := src/ring-nodes.c src/check-uint.c
 
+$(eval $(call program,tests/unit/test-ring,tests/unit/test-ring.c src/ring.c $(KIT_PURE_SOURCES) $(VBD_TEST_STUBS),$(EV_LIBS)))
 $(eval $(call program,tests/unit/test-ring-nodes,tests/unit/test-ring-nodes.c $(KIT_PURE_SOURCES),))
 $(eval $(call program,tests/unit/test-vbd-abi,tests/unit/test-vbd-abi.c src/vbd/request.c $(KIT_PURE_SOURCES),))
 $(eval $(call program,tests/unit/test-vbd-request,tests/unit/test-vbd-request.c src/vbd/request.c,))
@@ -12,7 +13,7 @@ $(eval $(call program,tests/unit/test-vbd-frontend,tests/unit/test-vbd-frontend.
 $(eval $(call program,tests/unit/test-vbd-options,tests/unit/test-vbd-options.c src/vbd/options.c $(KIT_PURE_SOURCES),))
 $(eval $(call program,tests/unit/test-vbd-io-engines,tests/unit/test-vbd-io-engines.c $(VBD_IO_SOURCES) $(VBD_TEST_STUBS),$(EV_LIBS) $(URING_LIBS) -lpthread))
 
-TESTS += $(addprefix $(O)/tests/unit/,test-ring-nodes test-vbd-abi test-vbd-request \
+TESTS += $(addprefix $(O)/tests/unit/,test-ring test-ring-nodes test-vbd-abi test-vbd-request \
 	test-vbd-frontend test-vbd-options test-vbd-io-engines)
 
 # The worker side against an in-process guest (grant table, event

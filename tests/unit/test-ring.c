@@ -1,0 +1,628 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The kit's rings (src/ring.c) with a toy protocol, in one process,
+ * against an in-process guest: its memory is a memfd, its grant table an
+ * array, its event channel a pipe. The test plays the frontend and checks
+ * what ring.h promises a class: attach at rsp_prod, one private copy of
+ * each request, responses copied whole with the rest of the slot zeroed,
+ * bounded passes that resume, push-and-notify per pass, the overflow
+ * check, storm limiting, take mode, counters, failed opens that leave
+ * nothing mapped or bound, and the core's drain.
+ *
+ * The worker process (src/worker.c: xbd_worker_*) and libxengnttab /
+ * libxenevtchn are replaced here, at link time.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <ev.h>
+#include <xenbackd/class.h>
+#include <xenbackd/ring.h>
+
+#include "check.h"
+#include "worker-rings.h"
+#include "worker.h"
+
+#define DOMID 7
+#define GUEST_PAGES 64
+
+/* ---- The guest: memory, grants, event channel ----------------------- */
+
+static int guest_fd;
+static unsigned char *guest;
+static bool granted[GUEST_PAGES];
+static int maps_out, bound, notifies, unmasks;
+static int evt_pipe[2];
+
+static void *page(uint32_t ref)
+{
+	return guest + (size_t)ref * 4096;
+}
+
+void *xengnttab_map_domain_grant_refs(xengnttab_handle *h, uint32_t count,
+				      uint32_t domid, uint32_t *refs, int prot)
+{
+	unsigned char *base;
+	uint32_t i;
+
+	for (i = 0; i < count; i++)
+		if (domid != DOMID || refs[i] >= GUEST_PAGES ||
+		    !granted[refs[i]]) {
+			errno = EPERM;
+			return NULL;
+		}
+	base = mmap(NULL, (size_t)count * 4096, PROT_NONE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (base == MAP_FAILED)
+		return NULL;
+	for (i = 0; i < count; i++)
+		if (mmap(base + (size_t)i * 4096, 4096, prot,
+			 MAP_SHARED | MAP_FIXED, guest_fd,
+			 (off_t)refs[i] * 4096) == MAP_FAILED)
+			abort();
+	maps_out += count;
+	return base;
+}
+
+int xengnttab_unmap(xengnttab_handle *h, void *addr, uint32_t count)
+{
+	maps_out -= count;
+	CHECK(maps_out >= 0);
+	return munmap(addr, (size_t)count * 4096);
+}
+
+xenevtchn_port_or_error_t xenevtchn_bind_interdomain(xenevtchn_handle *h,
+						     uint32_t domid,
+						     evtchn_port_t remote)
+{
+	if (domid != DOMID || remote == 666) {
+		errno = EINVAL;
+		return -1;
+	}
+	bound++;
+	return (xenevtchn_port_or_error_t)(remote + 100);
+}
+
+int xenevtchn_unbind(xenevtchn_handle *h, evtchn_port_t port)
+{
+	bound--;
+	return 0;
+}
+
+int xenevtchn_fd(xenevtchn_handle *h)
+{
+	return evt_pipe[0];
+}
+
+xenevtchn_port_or_error_t xenevtchn_pending(xenevtchn_handle *h)
+{
+	uint32_t port;
+
+	if (read(evt_pipe[0], &port, sizeof(port)) != sizeof(port)) {
+		errno = EAGAIN;
+		return -1;
+	}
+	return (xenevtchn_port_or_error_t)port;
+}
+
+int xenevtchn_unmask(xenevtchn_handle *h, evtchn_port_t port)
+{
+	unmasks++;
+	return 0;
+}
+
+int xenevtchn_notify(xenevtchn_handle *h, evtchn_port_t port)
+{
+	notifies++;
+	return 0;
+}
+
+/* The frontend notifies its port (the backend's local port: + 100). */
+static void kick(uint32_t remote)
+{
+	uint32_t port = remote + 100;
+
+	CHECK_EQ(write(evt_pipe[1], &port, sizeof(port)), sizeof(port));
+}
+
+/* ---- The worker process ------------------------------------------------ */
+
+struct xbd_worker {
+	struct ev_loop *loop;
+	struct stats_area area;
+	struct worker_rings rings;
+	bool failed, stopped;
+	int fail_err;
+	char fail_text[256];
+};
+
+static struct xbd_worker W;
+
+struct worker_rings *worker_rings(struct xbd_worker *w) { return &w->rings; }
+bool xbd_worker_failed(const struct xbd_worker *w) { return w->failed; }
+struct ev_loop *xbd_worker_loop(struct xbd_worker *w) { return w->loop; }
+unsigned int xbd_worker_frontend_id(const struct xbd_worker *w) { return DOMID; }
+xengnttab_handle *xbd_worker_gnttab(struct xbd_worker *w) { return (void *)1; }
+xenevtchn_handle *xbd_worker_evtchn(struct xbd_worker *w) { return (void *)2; }
+
+void xbd_worker_fail(struct xbd_worker *w, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (w->failed)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(w->fail_text, sizeof(w->fail_text), fmt, ap);
+	va_end(ap);
+	w->failed = true;
+	w->fail_err = err;
+	ev_break(w->loop, EVBREAK_ALL);
+}
+
+void xbd_worker_stopped(struct xbd_worker *w)
+{
+	w->stopped = true;
+	ev_break(w->loop, EVBREAK_ALL);
+}
+
+/* ---- The toy protocol: 16-byte entries, answers of 12 bytes ---------- */
+
+struct toy_req {
+	uint64_t id;
+	uint32_t value;
+	uint32_t pad;
+};
+
+struct toy_rsp {
+	uint64_t id;
+	uint32_t value;		/* value + 1 */
+};
+
+#define ENTRY 16u
+
+DEFINE_RING_TYPES(toy, struct toy_req, struct toy_req);
+
+static toy_sring_t *sring;
+static unsigned int size;
+static RING_IDX req_prod, rsp_cons;
+
+/* What the class saw. */
+static unsigned int requests, passes, events, stops;
+static bool defer;			/* keep requests to answer later */
+static struct toy_req deferred[256];
+static unsigned int nr_deferred;
+static bool bad_copy;			/* a request seen in shared memory */
+static struct xbd_ring *ring;
+
+static void respond(struct xbd_ring *r, const struct toy_req *q)
+{
+	struct toy_rsp rsp = { q->id, q->value + 1 };
+
+	if (q->value == 13)
+		xbd_ring_count_error(r);
+	xbd_ring_count(r, 1, q->value);
+	xbd_ring_respond(r, &rsp, 12);
+}
+
+static void on_request(struct xbd_ring *r, const void *req, void *ctx)
+{
+	const struct toy_req *q = req;
+	uintptr_t p = (uintptr_t)req;
+
+	requests++;
+	/* The class only ever sees the private copy, aligned for anything. */
+	if (p % _Alignof(max_align_t) ||
+	    (p >= (uintptr_t)guest &&
+	     p < (uintptr_t)guest + (size_t)GUEST_PAGES * 4096))
+		bad_copy = true;
+	/* The guest rewrites the slot now: the copy stays as it was. */
+	{
+		uint64_t id = q->id;
+
+		memset(&sring->ring[q->pad & (size - 1)], 0x5a, ENTRY);
+		if (q->id != id)
+			bad_copy = true;
+	}
+	if (defer) {
+		deferred[nr_deferred++] = *q;
+		return;
+	}
+	respond(r, q);
+}
+
+static void on_pass_done(struct xbd_ring *r, void *ctx)
+{
+	passes++;
+}
+
+static void on_stop(struct xbd_worker *w)
+{
+	stops++;
+	/* Everything is answered, and the rings still open. */
+	CHECK(W.rings.head != NULL);
+}
+
+static void guest_ring(uint32_t ref, RING_IDX start)
+{
+	granted[ref] = true;
+	sring = page(ref);
+	memset(sring, 0, 4096);
+	sring->req_prod = sring->rsp_prod = start;
+	sring->req_event = sring->rsp_event = start + 1;
+	req_prod = rsp_cons = start;
+	size = xbd_ring_entries(1, ENTRY);
+}
+
+static void put(uint64_t id, uint32_t value)
+{
+	struct toy_req *s = &sring->ring[req_prod++ & (size - 1)].req;
+
+	s->id = id;
+	s->value = value;
+	s->pad = req_prod - 1;	/* its slot, for on_request */
+}
+
+static void publish(void)
+{
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	sring->req_prod = req_prod;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+/* Runs the loop until n responses are there (or 5 s); checks them. */
+static unsigned int collect(unsigned int n, uint64_t first_id)
+{
+	ev_tstamp start = ev_time();
+	unsigned int got = 0;
+
+	while (got < n && ev_time() - start < 5 && !W.failed) {
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		while (rsp_cons != sring->rsp_prod && got < n) {
+			unsigned char *slot = (unsigned char *)
+				&sring->ring[rsp_cons++ & (size - 1)];
+			struct toy_rsp r;
+
+			memcpy(&r, slot, 12);
+			CHECK_EQ(r.id, first_id + got);
+			CHECK_EQ(r.value, (uint32_t)(first_id + got) * 3 + 1);
+			/* The rest of the slot: zero, not the request. */
+			CHECK_EQ(slot[12] | slot[13] | slot[14] | slot[15], 0);
+			got++;
+		}
+		if (got < n)
+			ev_run(W.loop, EVRUN_ONCE);
+	}
+	return got;
+}
+
+static void new_worker(void)
+{
+	uint32_t stale;
+
+	/* Events no watcher read (after a drain stopped it). */
+	while (read(evt_pipe[0], &stale, sizeof(stale)) > 0)
+		;
+	memset(&W.area, 0, sizeof(W.area));
+	W.failed = W.stopped = false;
+	W.fail_err = 0;
+	worker_rings_init(&W.rings, &W, &W.area, on_stop);
+	requests = passes = events = stops = 0;
+	defer = bad_copy = false;
+	nr_deferred = 0;
+}
+
+static struct xbd_ring *open_toy(unsigned int index, uint32_t ref,
+				 uint32_t port, unsigned int budget)
+{
+	struct xbd_ring_config cfg = {
+		.entry_size = ENTRY, .budget = budget,
+		.request = on_request, .pass_done = on_pass_done,
+	};
+
+	return xbd_ring_open_refs(&W, index, &ref, 1, port, &cfg);
+}
+
+/* The core's drain to its end; nothing left behind. */
+static void drain(void)
+{
+	ev_tstamp start = ev_time();
+
+	W.failed = false;
+	worker_rings_drain(&W.rings);
+	while (!W.stopped && ev_time() - start < 5)
+		ev_run(W.loop, EVRUN_ONCE);
+	CHECK(W.stopped);
+	CHECK(W.rings.head == NULL);
+	CHECK_EQ(maps_out, 0);
+	CHECK_EQ(bound, 0);
+	memset(granted, 0, sizeof(granted));
+}
+
+/* ---- Scenarios ------------------------------------------------------------ */
+
+static void passes_and_answers(void)
+{
+	unsigned int i;
+
+	new_worker();
+	guest_ring(1, 0);
+	ring = open_toy(0, 1, 10, 4);
+	CHECK(ring != NULL);
+	CHECK_EQ(xbd_ring_size(ring), 128);
+	CHECK_EQ(xbd_ring_index(ring), 0);
+	CHECK_EQ(bound, 1);
+	CHECK_EQ(maps_out, 1);
+	CHECK_EQ(W.area.nr_rings, 1);
+
+	/* Ten requests, one event, a budget of 4: three passes. */
+	notifies = 0;
+	for (i = 0; i < 10; i++)
+		put(100 + i, (100 + i) * 3);
+	publish();
+	kick(10);
+	CHECK_EQ(collect(10, 100), 10);
+	CHECK_EQ(requests, 10);
+	CHECK_EQ(passes, 3);
+	CHECK(notifies >= 1 && notifies <= 3);	/* once per pass at most */
+	CHECK(!bad_copy);
+	CHECK_EQ(W.area.ring[0].requests, 10);
+	CHECK_EQ(W.area.ring[0].in_flight, 0);
+	CHECK_EQ(W.area.ring[0].errors, 0);
+	CHECK_EQ(W.area.ring[0].counter[1], (uint64_t)(100 + 109) * 10 / 2 * 3);
+	/* Asked for an event with the next request (final check). */
+	CHECK_EQ(sring->req_event, req_prod + 1);
+
+	/* Answers given later: in flight until then, pushed by the class. */
+	defer = true;
+	put(200, 600);
+	put(201, 603);
+	publish();
+	kick(10);
+	while (nr_deferred < 2)
+		ev_run(W.loop, EVRUN_ONCE);
+	CHECK_EQ(xbd_ring_in_flight(ring), 2);
+	CHECK_EQ(W.area.ring[0].in_flight, 2);
+	CHECK_EQ(sring->rsp_prod, rsp_cons);
+	respond(ring, &deferred[0]);
+	respond(ring, &deferred[1]);
+	CHECK_EQ(xbd_ring_in_flight(ring), 0);
+	xbd_ring_push(ring);
+	CHECK_EQ(sring->rsp_prod, rsp_cons + 2);
+	CHECK_EQ(collect(2, 200), 2);
+
+	/* The drain waits for what is taken and for busy work. */
+	defer = true;
+	nr_deferred = 0;
+	put(300, 900);
+	publish();
+	kick(10);
+	while (nr_deferred < 1)
+		ev_run(W.loop, EVRUN_ONCE);
+	xbd_worker_busy(&W, 1);
+	worker_rings_drain(&W.rings);
+	for (i = 0; i < 20; i++)
+		ev_run(W.loop, EVRUN_NOWAIT);
+	CHECK(!W.stopped);
+	/* No passes any more: a new request stays on the ring. */
+	put(301, 903);
+	publish();
+	kick(10);
+	for (i = 0; i < 20; i++)
+		ev_run(W.loop, EVRUN_NOWAIT);
+	CHECK_EQ(requests, 10 + 2 + 1);
+	respond(ring, &deferred[0]);
+	for (i = 0; i < 20; i++)
+		ev_run(W.loop, EVRUN_NOWAIT);
+	CHECK(!W.stopped);		/* still busy */
+	CHECK_EQ(stops, 0);
+	xbd_worker_busy(&W, -1);
+	drain();
+	CHECK_EQ(stops, 1);
+	/* The answer written before the drain reached the frontend. */
+	CHECK_EQ(collect(1, 300), 1);
+}
+
+/* A live ring taken over: requests waiting, indexes about to wrap. */
+static void takeover(void)
+{
+	unsigned int i;
+
+	new_worker();
+	guest_ring(2, 0xfffffffau);
+	for (i = 0; i < 12; i++)
+		put(i, i * 3);
+	publish();			/* no event */
+	ring = open_toy(0, 2, 11, 0);
+	CHECK(ring != NULL);
+	CHECK_EQ(collect(12, 0), 12);
+	CHECK_EQ(sring->rsp_prod, 0xfffffffau + 12);
+	CHECK_EQ(passes, 1);		/* the default budget: 64 */
+	drain();
+}
+
+static void faults(void)
+{
+	uint32_t refs[2] = { 3, 4 };
+	struct xbd_ring_config cfg = {
+		.entry_size = ENTRY, .request = on_request,
+	};
+
+	/* More requests than the ring holds: the device fails, none taken. */
+	new_worker();
+	guest_ring(3, 5);
+	ring = open_toy(0, 3, 12, 0);
+	CHECK(ring != NULL);
+	sring->req_prod = 5 + size + 1;
+	kick(12);
+	while (!W.failed)
+		ev_run(W.loop, EVRUN_ONCE);
+	CHECK_EQ(W.fail_err, EPROTO);
+	CHECK(strstr(W.fail_text, "queue 0") != NULL);
+	CHECK_EQ(requests, 0);
+	drain();
+
+	/* A page not granted: nothing mapped; the message names the queue. */
+	new_worker();
+	granted[3] = true;
+	CHECK(xbd_ring_open_refs(&W, 5, refs, 2, 12, &cfg) == NULL);
+	CHECK(W.failed);
+	CHECK_EQ(W.fail_err, EPERM);
+	CHECK(strstr(W.fail_text, "queue 5") != NULL);
+	CHECK_EQ(maps_out, 0);
+	CHECK(W.rings.head == NULL);
+
+	/* A port that cannot be bound: the mapped pages are unmapped. */
+	new_worker();
+	granted[4] = true;
+	CHECK(xbd_ring_open_refs(&W, 1, refs, 2, 666, &cfg) == NULL);
+	CHECK_EQ(W.fail_err, EINVAL);
+	CHECK(strstr(W.fail_text, "666") != NULL);
+	CHECK_EQ(maps_out, 0);
+	CHECK_EQ(bound, 0);
+	CHECK(W.rings.head == NULL);
+
+	/* Sizes no ring has; a queue the frontend did not give. */
+	new_worker();
+	cfg.entry_size = 4096;
+	CHECK(xbd_ring_open_refs(&W, 0, refs, 1, 12, &cfg) == NULL);
+	CHECK_EQ(W.fail_err, EINVAL);
+	new_worker();
+	cfg.entry_size = ENTRY;
+	CHECK(xbd_ring_open_refs(&W, 0, refs, XBD_MAX_RING_PAGES + 1, 12,
+				 &cfg) == NULL);
+	new_worker();
+	{
+		struct xbd_ring_nodes nodes;
+
+		memset(&nodes, 0, sizeof(nodes));
+		nodes.nr_queues = 1;
+		nodes.queue[0].evtchn = 12;
+		nodes.queue[0].ring_ref[0] = 3;
+		CHECK(xbd_ring_open(&W, &nodes, 1, &cfg) == NULL);
+		CHECK(W.failed);
+		new_worker();
+		ring = xbd_ring_open(&W, &nodes, 0, &cfg);
+		CHECK(ring != NULL);
+		CHECK_EQ(bound, 1);
+	}
+	drain();
+}
+
+/* Event floods with no work, and ports nobody bound. */
+static void storms(void)
+{
+	int i, before;
+
+	new_worker();
+	guest_ring(5, 0);
+	ring = open_toy(0, 5, 13, 0);
+	ev_run(W.loop, EVRUN_NOWAIT);
+	before = unmasks;
+	for (i = 0; i < 2000; i++)
+		kick(13);
+	for (i = 0; i < 3000; i++)
+		ev_run(W.loop, EVRUN_NOWAIT);
+	CHECK(unmasks - before < 2000);
+	/* After the pause, service as usual. */
+	put(0, 0);
+	publish();
+	kick(13);
+	CHECK_EQ(collect(1, 0), 1);
+
+	/* A port of no ring: unmasked and ignored. */
+	before = unmasks;
+	kick(77);
+	ev_run(W.loop, EVRUN_NOWAIT);
+	CHECK_EQ(unmasks, before + 1);
+	CHECK(!W.failed);
+	drain();
+}
+
+/* A class that takes requests itself, on events. */
+static bool on_event(struct xbd_ring *r, void *ctx)
+{
+	struct toy_req q;
+	bool work = false;
+	int n;
+
+	events++;
+	while ((n = xbd_ring_take(r, &q)) == 1) {
+		work = true;
+		respond(r, &q);
+	}
+	CHECK_EQ(n, 0);
+	xbd_ring_push(r);
+	return work;
+}
+
+static void take_mode(void)
+{
+	struct xbd_ring_config cfg = {
+		.entry_size = ENTRY, .event = on_event,
+	};
+	uint32_t ref = 6;
+	struct toy_req q;
+	unsigned int i;
+
+	new_worker();
+	guest_ring(6, 0);
+	ring = xbd_ring_open_refs(&W, 2, &ref, 1, 14, &cfg);
+	CHECK(ring != NULL);
+	CHECK_EQ(W.area.nr_rings, 3);		/* highest index + 1 */
+	CHECK_EQ(xbd_ring_take(ring, &q), 0);
+	CHECK_EQ(sring->req_event, 1u);		/* asked for the next one */
+	for (i = 0; i < 5; i++)
+		put(i, i * 3);
+	publish();
+	ev_run(W.loop, EVRUN_NOWAIT);
+	CHECK_EQ(requests, 0);			/* no passes without request */
+	kick(14);
+	CHECK_EQ(collect(5, 0), 5);
+	CHECK(events >= 1);
+	CHECK_EQ(W.area.ring[2].requests, 5);
+
+	/* Closed early: unbound, unmapped, gone from the statistics. */
+	{
+		uint32_t ref0 = 7;
+		struct xbd_ring *r0;
+
+		guest_ring(7, 0);
+		r0 = xbd_ring_open_refs(&W, 0, &ref0, 1, 15, &cfg);
+		CHECK(r0 != NULL);
+		CHECK_EQ(bound, 2);
+		xbd_ring_close(ring);
+		CHECK_EQ(bound, 1);
+		CHECK_EQ(maps_out, 1);
+		CHECK_EQ(W.area.nr_rings, 1);
+	}
+	/* An overflow seen by take. */
+	sring->req_prod = size + 1;
+	CHECK_EQ(xbd_ring_take(W.rings.head, &q), -1);
+	CHECK_EQ(W.fail_err, EPROTO);
+	drain();
+}
+
+int main(void)
+{
+	guest_fd = memfd_create("guest", MFD_CLOEXEC);
+	if (guest_fd < 0 || ftruncate(guest_fd, (off_t)GUEST_PAGES * 4096))
+		return 77;
+	guest = mmap(NULL, (size_t)GUEST_PAGES * 4096, PROT_READ | PROT_WRITE,
+		     MAP_SHARED, guest_fd, 0);
+	if (guest == MAP_FAILED || pipe2(evt_pipe, O_CLOEXEC | O_NONBLOCK))
+		return 77;
+	W.loop = ev_loop_new(EVFLAG_AUTO);
+
+	passes_and_answers();
+	takeover();
+	faults();
+	storms();
+	take_mode();
+	ev_loop_destroy(W.loop);
+	return test_exit("test-ring");
+}
