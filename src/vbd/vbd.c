@@ -270,3 +270,5 @@ const struct xbd_class vbd_class = {
 	.poll = vbd_poll,
 	.check_option = vbd_option_check,
 };
+
+XBD_CLASS_REGISTER(vbd_class);
