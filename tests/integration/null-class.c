@@ -117,6 +117,17 @@ static void null_worker_drain(struct xbd_worker *w)
 		xbd_worker_stopped(w);
 }
 
+/* xenbackctl show: the class's own fields, and one the core refuses. */
+static void null_show(struct xbd_device *d, struct xbd_show *s)
+{
+	struct null_dev *n = xbd_device_priv(d);
+
+	xbd_show_field(s, "null-mode", "%s", *n->mode ? n->mode : "normal");
+	xbd_show_field(s, "backing-fd", "%s", n->fd >= 0 ? "open" : "none");
+	/* A core key: left out, never a second "phase". */
+	xbd_show_field(s, "phase", "%s", "from the class");
+}
+
 const struct xbd_class null_class = {
 	.name = "null",
 	/*
@@ -133,6 +144,7 @@ const struct xbd_class null_class = {
 	.release = null_release,
 	.worker_start = null_worker_start,
 	.worker_drain = null_worker_drain,
+	.show = null_show,
 };
 
 XBD_CLASS_REGISTER(null_class);
