@@ -1,6 +1,9 @@
 # SPDX-License-Identifier: MIT
 # xenbackd: one top-level Makefile. Each directory adds its programs and
-# tests in a module.mk fragment, included below.
+# tests in a module.mk fragment, included below. A device class is a
+# directory too (src/vbd/, examples/echo/): its module.mk appends its
+# sources to XBD_CLASS_SOURCES and the daemon links them; no other file
+# needs to know about it.
 #
 #   make                 configure with defaults if needed, then build
 #   make check           install test packages if missing, build, run the
@@ -47,6 +50,7 @@ FUZZ_CFLAGS = $(filter-out -MMD -MP,$(XBD_CFLAGS)) -g -O1 \
 PROGRAMS :=
 TESTS    :=
 FUZZERS  :=
+XBD_CLASS_SOURCES :=
 
 # $(eval $(call program,NAME,SOURCES,LIBS)): $(O)/NAME from SOURCES.
 define program
@@ -73,7 +77,12 @@ build/fuzz/$(1): $(2)
 FUZZERS += build/fuzz/$(1)
 endef
 
-include $(sort $(wildcard src/module.mk src/*/module.mk tests/module.mk tests/*/module.mk))
+# The core first, then the classes and examples, then the tests, which may
+# use what the others defined.
+include src/module.mk
+include $(sort $(wildcard src/*/module.mk))
+include $(sort $(wildcard examples/*/module.mk examples/*/*/module.mk))
+include $(sort $(wildcard tests/module.mk tests/*/module.mk))
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)

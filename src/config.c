@@ -105,7 +105,7 @@ static void free_names(struct config *cfg)
 	cfg->nr_names = 0;
 }
 
-/* "vbd vbd3=vbd, blk=vbd": NAME serves the class NAME, NAME=CLASS maps. */
+/* "a a2=a, b=a": NAME serves the class NAME, NAME=CLASS maps NAME to it. */
 static int parse_classes(struct config *cfg, char *v, const char *where)
 {
 	char *item, *save = NULL;

@@ -43,7 +43,7 @@ struct xbd_device {
 	const struct xbd_class *class;
 	unsigned int frontend_id, devid;
 	unsigned long seq;		/* names the frontend watch */
-	char name[64];			/* "vbd/5/51712" */
+	char name[64];			/* "<name>/<domid>/<devid>" */
 	char bpath[160];
 	char fpath[256];
 	char fe_token[32];

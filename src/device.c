@@ -185,6 +185,19 @@ static void device_error(struct xbd_device *d, int err, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* The class's optional callbacks: NULL does nothing. */
+static void class_disconnect(struct xbd_device *d)
+{
+	if (d->class->disconnect)
+		d->class->disconnect(d);
+}
+
+static void class_release(struct xbd_device *d)
+{
+	if (d->class->release)
+		d->class->release(d);
+}
+
 /* ---- Device table ------------------------------------------------------ */
 
 static struct xbd_device *find_device(unsigned int served, unsigned int fid,
@@ -327,16 +340,17 @@ static void run_hotplug_remove(struct xbd_device *d)
 		      &why);
 }
 
-/* The nodes whose change makes a failed backing_ready worth retrying. */
+/*
+ * The backend nodes the class named (backing_nodes) as they are now. A
+ * failed backing_ready is retried once this changes; a class that names
+ * none is never retried (its snapshot is always "").
+ */
 static char *backing_snapshot(struct xbd_device *d)
 {
-	static const char *nodes[] = {
-		"params", "physical-device-path", "physical-device", "mode",
-		"type", "hotplug-status",
-	};
+	const char *const *nodes = d->class->backing_nodes;
 	struct buf b = { 0 };
 
-	for (unsigned int i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++) {
+	for (unsigned int i = 0; nodes && nodes[i]; i++) {
 		char *v = xbd_backend_read(d, nodes[i]);
 
 		buf_printf(&b, "%s=%s\n", nodes[i], v ? v : "");
@@ -407,7 +421,7 @@ static bool hotplug_and_backing(struct xbd_device *d)
 	}
 	free(d->backing_failed);
 	d->backing_failed = NULL;
-	if (d->class->backing_ready(d)) {
+	if (d->class->backing_ready && d->class->backing_ready(d)) {
 		/* Retried once the toolstack changes what the class reads. */
 		d->backing_failed = snap;
 		return false;
@@ -497,7 +511,7 @@ static void device_setup(struct xbd_device *d, long be_state)
 			d->fpath);
 
 	d->setup_called = true;
-	if (d->class->setup(d)) {
+	if (d->class->setup && d->class->setup(d)) {
 		fail_setup(d);
 		return;
 	}
@@ -528,17 +542,20 @@ static void device_setup(struct xbd_device *d, long be_state)
  */
 static void check_state_owner(struct xbd_device *d, long be_state, bool online)
 {
+	const char *kb;
+
 	if (d->written_state < 0 || be_state == d->written_state ||
 	    d->warned_state)
 		return;
 	if (!online && be_state == XenbusStateClosing)
 		return;
 	d->warned_state = true;
+	kb = d->class->kernel_backend;
 	xbd_log(XBD_WARN, "%s: backend state changed to %s behind our back "
-		"(we wrote %s): another backend is serving this device%s",
+		"(we wrote %s): another backend is serving this device%s%s%s",
 		d->name, xenbus_state_name(be_state), xenbus_state_name(d->written_state),
-		!strcmp(d->class->name, "vbd") ? " -- is the kernel's "
-		"xen-blkback loaded? Unload it or serve under another name" : "");
+		kb ? " -- is the kernel's " : "", kb ? kb : "",
+		kb ? " loaded? Unload it or serve under another name" : "");
 }
 
 static void start_worker(struct xbd_device *d)
@@ -567,8 +584,7 @@ static void start_worker(struct xbd_device *d)
 	}
 	if (!d->worker) {
 		device_error(d, ENOMEM, "cannot start a worker process");
-		if (d->class->disconnect)
-			d->class->disconnect(d);
+		class_disconnect(d);
 		d->class_connected = false;
 		d->conn = CONN_CLOSING;
 		write_state(d, XenbusStateClosing);
@@ -594,7 +610,7 @@ void device_worker_started(struct xbd_device *d)
 	if (d->takeover) {
 		/* The frontend already saw Connected from our predecessor. */
 		d->takeover = false;
-	} else if (d->class->connect(d)) {
+	} else if (d->class->connect && d->class->connect(d)) {
 		d->fault = true;
 		drain_worker(d);
 		return;
@@ -613,7 +629,7 @@ void device_worker_started(struct xbd_device *d)
 static void finish_removal(struct xbd_device *d)
 {
 	if (d->setup_called)
-		d->class->release(d);
+		class_release(d);
 	if (xbd_config->hotplug == HOTPLUG_DAEMON && d->hp_added && d->script)
 		run_hotplug_remove(d);
 	free_device(d);
@@ -624,8 +640,7 @@ void device_worker_exited(struct xbd_device *d, enum worker_end end, int err,
 {
 	d->worker = NULL;
 	if (d->class_connected) {
-		if (d->class->disconnect)
-			d->class->disconnect(d);
+		class_disconnect(d);
 		d->class_connected = false;
 	}
 	if (shutting_down) {
@@ -894,18 +909,32 @@ static void watch_event(const char *path, const char *token)
 	}
 }
 
-static void warn_kernel_blkback(void)
+/*
+ * A kernel backend serving the same xenstore name (class.h,
+ * kernel_backend) races us for every device: say so at start. Only for
+ * names the class is served under by default: serving it under another
+ * name ("classes = NAME3=NAME") is the way around, and the kernel does
+ * not look there.
+ */
+static void warn_kernel_backends(void)
 {
-	bool serves_vbd = false;
+	char path[128];
 
-	for (unsigned int i = 0; i < xbd_config->nr_names; i++)
-		if (!strcmp(xbd_config->names[i].name, "vbd"))
-			serves_vbd = true;
-	if (serves_vbd && access("/sys/module/xen_blkback", F_OK) == 0)
-		xbd_log(XBD_WARN, "the kernel's xen-blkback is loaded and also "
-			"serves backend/vbd: devices it claims are not ours. "
-			"Unload it (modprobe -r xen-blkback, and blacklist it) "
-			"or serve another name (classes = vbd3=vbd)");
+	for (unsigned int i = 0; i < xbd_config->nr_names; i++) {
+		const struct served_name *n = &xbd_config->names[i];
+		const char *kb = n->class->kernel_backend;
+
+		if (!kb || strcmp(n->name, n->class->name))
+			continue;
+		snprintf(path, sizeof(path), "/sys/module/%s", kb);
+		if (access(path, F_OK))
+			continue;
+		xbd_log(XBD_WARN, "the kernel's %s is loaded and also serves "
+			"backend/%s: devices it claims are not ours. Unload it "
+			"(modprobe -r %s, and blacklist it) or serve another "
+			"name (classes = %s3=%s)", kb, n->name, kb, n->name,
+			n->class->name);
+	}
 }
 
 /* Lets the classes look, once a second, at what only they can see. */
@@ -929,7 +958,7 @@ int devices_start(struct ev_loop *l)
 	bases = calloc(xbd_config->nr_names, sizeof(*bases));
 	if (!bases)
 		return -1;
-	warn_kernel_blkback();
+	warn_kernel_backends();
 	for (unsigned int i = 0; i < xbd_config->nr_names; i++) {
 		if (asprintf(&bases[i], "%s/backend/%s", store_home(),
 			     xbd_config->names[i].name) < 0) {
@@ -982,10 +1011,10 @@ void devices_free_all(void)
 	while (device_list) {
 		struct xbd_device *d = device_list;
 
-		if (d->class_connected && d->class->disconnect)
-			d->class->disconnect(d);
+		if (d->class_connected)
+			class_disconnect(d);
 		if (d->setup_called)
-			d->class->release(d);
+			class_release(d);
 		free_device(d);
 	}
 	for (unsigned int i = 0; bases && i < xbd_config->nr_names; i++)

@@ -37,7 +37,7 @@ void device_worker_exited(struct xbd_device *d, enum worker_end end,
  */
 void devices_unmap_other_stats(const struct stats_area *mine);
 
-/* Control socket reports. dev selects one device ("vbd/5/51712"). */
+/* Control socket reports. dev selects one device ("<name>/<domid>/<devid>"). */
 enum report { REPORT_LIST, REPORT_SHOW, REPORT_STATS };
 /* 0, or -1 when dev names no device. */
 int devices_report(struct buf *out, enum report what, const char *dev,

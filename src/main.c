@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "builtin.h"
+#include "classes.h"
 #include "config.h"
 #include "control.h"
 #include "device.h"
@@ -250,7 +250,8 @@ int main(int argc, char **argv)
 	}
 
 	signal(SIGPIPE, SIG_IGN);
-	if (builtin_classes_register())
+	/* The classes registered themselves before main; any refused? */
+	if (classes_check())
 		return 1;
 	/* A missing default file means defaults; a named one must exist. */
 	if (config_load(&config, config_path, !explicit_config))

@@ -1,24 +1,24 @@
 # SPDX-License-Identifier: MIT
 # The daemon and its control tool.
 
+# The core: no class here. src/ring*.c is the kit's ring plumbing
+# (include/xenbackd/ring.h), which every class may use.
 XENBACKD_SOURCES := src/main.c src/config.c src/log.c src/classes.c \
-	src/builtin.c src/store.c src/device.c src/device-api.c src/report.c \
+	src/store.c src/device.c src/device-api.c src/report.c \
 	src/hotplug.c src/worker.c \
-	src/control.c src/buf.c src/notify.c
-# The kit's ring plumbing and class helpers (ring.h, class.h).
-XENBACKD_SOURCES += src/ring.c src/ring-nodes.c src/ring-frontend.c src/check-uint.c src/class-options.c
+	src/control.c src/buf.c src/notify.c src/check-uint.c \
+	src/class-options.c $(sort $(wildcard src/ring*.c))
 XENBACKD_LIBS = $(XEN_LIBS) $(EV_LIBS) $(URING_LIBS) $(SD_LIBS) -lpthread
 
-# The block class (src/vbd/module.mk, read after this file) adds
-# VBD_SOURCES; secondary expansion picks them up once every fragment is
-# read, and builtin.c registers the class only when they exist.
+# The classes: a class is a directory (src/NAME/, examples/NAME/) whose
+# module.mk appends its sources to XBD_CLASS_SOURCES, and one of them
+# says XBD_CLASS_REGISTER(...) (class.h). Those fragments may be read
+# after this one, so the list is expanded a second time, once every
+# fragment is read.
 .SECONDEXPANSION:
 $(O)/xenbackd: $(addprefix $(O)/,$(XENBACKD_SOURCES:.c=.o)) \
-		$$(patsubst %.c,$(O)/%.o,$$(VBD_SOURCES))
+		$$(patsubst %.c,$(O)/%.o,$$(XBD_CLASS_SOURCES))
 	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(XENBACKD_LIBS)
 PROGRAMS += $(O)/xenbackd
-
-$(O)/src/builtin.o: ALL_CFLAGS += $(if $(VBD_SOURCES),-DXBD_WITH_VBD)
-$(O)/src/builtin.o: $(wildcard src/vbd/module.mk src/vbd/vbd.h)
 
 $(eval $(call program,xenbackctl,src/xenbackctl.c src/buf.c,))

@@ -3,19 +3,130 @@
  * What xenbackctl shows: the devices, one device, the ring counters, as
  * tables or JSON. Counters are read from memory the workers write, so
  * they are taken as numbers and nothing more.
+ *
+ * The core's columns come first (REQUESTS, ERRORS, IN-FLIGHT), then the
+ * class's counters by the names it gave (class.h, counters); the class's
+ * own lines of "show" come from its show callback through xbd_show_field().
  */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "classes.h"
+#include "config.h"
 #include "device-private.h"
+#include "log.h"
 #include "worker.h"
+
+#define MAX_SHOW_FIELDS 32
+#define MAX_KEY_LEN 31
+
+/* What xbd_show_field() writes into: one device's show, text or JSON. */
+struct xbd_show {
+	struct buf *b;
+	bool json;
+	const struct xbd_device *d;
+	unsigned int nr_keys;
+	char keys[MAX_SHOW_FIELDS][MAX_KEY_LEN + 1];
+};
+
+/*
+ * Names the core uses in show, as JSON members or text labels. A class
+ * field of one of these names would make a second member of one name (or
+ * a line that reads as the core's), so it is left out.
+ */
+static bool core_show_key(const char *key)
+{
+	static const char *const keys[] = {
+		"name", "class", "frontend-id", "devid", "phase",
+		"backend-state", "frontend-state", "hotplug", "worker-pid",
+		"error", "backend-path", "frontend-path", "connected-since",
+		"rings", "device", "backend", "frontend", "worker",
+	};
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!strcmp(key, keys[i]))
+			return true;
+	return false;
+}
+
+/* Lower case letters, digits and dashes, as the counters' names. */
+static bool valid_show_key(const char *key)
+{
+	size_t n = strlen(key);
+
+	if (!n || n > MAX_KEY_LEN || key[0] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!islower((unsigned char)key[i]) &&
+		    !isdigit((unsigned char)key[i]) && key[i] != '-')
+			return false;
+	return true;
+}
+
+void xbd_show_field(struct xbd_show *s, const char *key, const char *fmt, ...)
+{
+	va_list ap;
+	char *value;
+	int n;
+
+	if (!key || !valid_show_key(key) || core_show_key(key)) {
+		xbd_log(XBD_WARN, "%s: class %s shows a field named '%s': "
+			"left out (lower case, digits and dashes, and none of "
+			"the core's names)", s->d->name, s->d->class->name,
+			key ? key : "(null)");
+		return;
+	}
+	for (unsigned int i = 0; i < s->nr_keys; i++)
+		if (!strcmp(s->keys[i], key)) {
+			xbd_log(XBD_WARN, "%s: class %s shows '%s' twice: the "
+				"second is left out", s->d->name,
+				s->d->class->name, key);
+			return;
+		}
+	if (s->nr_keys == MAX_SHOW_FIELDS) {
+		xbd_log(XBD_WARN, "%s: class %s shows more than %d fields: "
+			"'%s' left out", s->d->name, s->d->class->name,
+			MAX_SHOW_FIELDS, key);
+		return;
+	}
+	snprintf(s->keys[s->nr_keys++], sizeof(s->keys[0]), "%s", key);
+
+	va_start(ap, fmt);
+	n = vasprintf(&value, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		s->b->failed = true;
+		return;
+	}
+	if (s->json) {
+		buf_printf(s->b, ",\"%s\":", key);
+		buf_json_string(s->b, value);
+	} else {
+		char label[MAX_KEY_LEN + 2];
+
+		/* One line per field, whatever the value holds. */
+		for (char *c = value; *c; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				*c = '?';
+		snprintf(label, sizeof(label), "%s:", key);
+		buf_printf(s->b, "%-15s %s\n", label, value);
+	}
+	free(value);
+}
+
+static void class_show(struct buf *b, struct xbd_device *d, bool json)
+{
+	struct xbd_show s = { .b = b, .json = json, .d = d };
+
+	if (d->class->show && d->priv)
+		d->class->show(d, &s);
+}
 
 static void report_device_json(struct buf *b, struct xbd_device *d, bool full)
 {
-	char *params = full ? xbd_backend_read(d, "params") : NULL;
-
 	buf_printf(b, "{\"name\":");
 	buf_json_string(b, d->name);
 	buf_printf(b, ",\"class\":");
@@ -37,74 +148,88 @@ static void report_device_json(struct buf *b, struct xbd_device *d, bool full)
 		buf_json_string(b, d->bpath);
 		buf_printf(b, ",\"frontend-path\":");
 		buf_json_string(b, d->fpath);
-		buf_printf(b, ",\"params\":");
-		buf_json_string(b, params ? params : "");
 		buf_printf(b, ",\"connected-since\":%lld",
 			   (long long)(d->conn == CONN_CONNECTED ? d->connected_at : 0));
+		class_show(b, d, true);
 	}
-	free(params);
+}
+
+/* The rings the worker says it has, never more than there is room for. */
+static unsigned int nr_rings(const struct xbd_device *d)
+{
+	unsigned int n = d->stats ? d->stats->nr_rings : 0;
+
+	return n < XBD_MAX_RINGS ? n : XBD_MAX_RINGS;
 }
 
 static void report_rings_json(struct buf *b, struct xbd_device *d)
 {
-	unsigned int n = d->stats ? d->stats->nr_rings : 0;
+	unsigned int nc = class_nr_counters(d->class);
 
 	buf_printf(b, "\"rings\":[");
-	for (unsigned int i = 0; i < n && i < XBD_MAX_RINGS; i++) {
+	for (unsigned int i = 0; i < nr_rings(d); i++) {
 		const struct xbd_ring_stats *r = &d->stats->ring[i];
 
-		buf_printf(b, "%s{\"ring\":%u,\"requests\":%llu,\"read-bytes\":%llu,"
-			   "\"write-bytes\":%llu,\"errors\":%llu,\"in-flight\":%llu}",
-			   i ? "," : "", i, (unsigned long long)r->requests,
-			   (unsigned long long)r->counter[0],
-			   (unsigned long long)r->counter[1],
+		buf_printf(b, "%s{\"ring\":%u,\"requests\":%llu,\"errors\":%llu,"
+			   "\"in-flight\":%llu", i ? "," : "", i,
+			   (unsigned long long)r->requests,
 			   (unsigned long long)r->errors,
 			   (unsigned long long)r->in_flight);
+		for (unsigned int c = 0; c < nc; c++)
+			buf_printf(b, ",\"%s\":%llu", d->class->counters[c],
+				   (unsigned long long)r->counter[c]);
+		buf_printf(b, "}");
 	}
 	buf_printf(b, "]");
 }
 
-static void report_rings_text(struct buf *b, struct xbd_device *d)
+/* A class counter's column: at least as wide as the byte counts need. */
+static int counter_width(const char *name)
 {
-	unsigned int n = d->stats ? d->stats->nr_rings : 0;
+	int n = strlen(name);
 
-	for (unsigned int i = 0; i < n && i < XBD_MAX_RINGS; i++) {
-		const struct xbd_ring_stats *r = &d->stats->ring[i];
-
-		buf_printf(b, "%-20s %4u %10llu %14llu %14llu %8llu %9llu\n",
-			   d->name, i, (unsigned long long)r->requests,
-			   (unsigned long long)r->counter[0],
-			   (unsigned long long)r->counter[1],
-			   (unsigned long long)r->errors,
-			   (unsigned long long)r->in_flight);
-	}
+	return n > 14 ? n : 14;
 }
 
-/* The class's show fields, as "key:" lines (minimal; the kit's report is H2's). */
-struct xbd_show {
-	struct buf *b;
-};
-
-void xbd_show_field(struct xbd_show *s, const char *key, const char *fmt, ...)
+/* The table header for a class's devices (NULL: the core's columns only). */
+static void rings_header(struct buf *b, const struct xbd_class *c)
 {
-	char *v = NULL;
-	va_list ap;
-	int n;
+	unsigned int nc = c ? class_nr_counters(c) : 0;
 
-	va_start(ap, fmt);
-	n = vasprintf(&v, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	buf_printf(s->b, "%s:%*s%s\n", key,
-		   strlen(key) < 15 ? (int)(15 - strlen(key)) : 1, "", v);
-	free(v);
+	buf_printf(b, "%-20s %4s %10s %8s %9s", "DEVICE", "RING", "REQUESTS",
+		   "ERRORS", "IN-FLIGHT");
+	for (unsigned int i = 0; i < nc; i++) {
+		char up[32];
+		size_t j;
+
+		for (j = 0; c->counters[i][j] && j < sizeof(up) - 1; j++)
+			up[j] = toupper((unsigned char)c->counters[i][j]);
+		up[j] = '\0';
+		buf_printf(b, " %*s", counter_width(c->counters[i]), up);
+	}
+	buf_printf(b, "\n");
+}
+
+static void report_rings_text(struct buf *b, struct xbd_device *d)
+{
+	unsigned int nc = class_nr_counters(d->class);
+
+	for (unsigned int i = 0; i < nr_rings(d); i++) {
+		const struct xbd_ring_stats *r = &d->stats->ring[i];
+
+		buf_printf(b, "%-20s %4u %10llu %8llu %9llu", d->name, i,
+			   (unsigned long long)r->requests,
+			   (unsigned long long)r->errors,
+			   (unsigned long long)r->in_flight);
+		for (unsigned int c = 0; c < nc; c++)
+			buf_printf(b, " %*llu", counter_width(d->class->counters[c]),
+				   (unsigned long long)r->counter[c]);
+		buf_printf(b, "\n");
+	}
 }
 
 static void report_show_text(struct buf *b, struct xbd_device *d)
 {
-	struct xbd_show show = { b };
-
 	buf_printf(b, "device:         %s\n", d->name);
 	buf_printf(b, "class:          %s\n", d->class->name);
 	buf_printf(b, "phase:          %s\n", conn_names[d->conn]);
@@ -113,20 +238,58 @@ static void report_show_text(struct buf *b, struct xbd_device *d)
 	buf_printf(b, "frontend:       %s (%s)\n", d->fpath,
 		   xenbus_state_name(device_frontend_state(d)));
 	buf_printf(b, "hotplug:        %s\n", hp_names[d->hp]);
-	if (d->class->show)
-		d->class->show(d, &show);
+	class_show(b, d, false);
 	if (d->worker)
 		buf_printf(b, "worker:         pid %d\n", (int)worker_pid(d->worker));
 	else
 		buf_printf(b, "worker:         none\n");
 	if (d->last_error[0])
 		buf_printf(b, "error:          %s\n", d->last_error);
-	if (d->stats && d->stats->nr_rings) {
-		buf_printf(b, "%-20s %4s %10s %14s %14s %8s %9s\n", "DEVICE",
-			   "RING", "REQUESTS", "READ-BYTES", "WRITE-BYTES",
-			   "ERRORS", "IN-FLIGHT");
+	if (nr_rings(d)) {
+		rings_header(b, d->class);
 		report_rings_text(b, d);
 	}
+}
+
+static bool listed(const struct xbd_device *d)
+{
+	return d->conn != CONN_NEW && !d->removing;
+}
+
+/*
+ * xenbackctl stats as text: one table per class, since each class has
+ * columns of its own, in the order the classes are served. With no
+ * device at all, the core's header alone.
+ */
+static void report_stats_text(struct buf *b)
+{
+	const struct xbd_class *done[MAX_CLASSES];
+	unsigned int nr_done = 0;
+	size_t start = b->len;
+
+	for (unsigned int i = 0; i < xbd_config->nr_names; i++) {
+		const struct xbd_class *c = xbd_config->names[i].class;
+		bool seen = false, any = false;
+		struct xbd_device *d;
+
+		for (unsigned int j = 0; j < nr_done; j++)
+			seen |= done[j] == c;
+		if (seen || nr_done == MAX_CLASSES)
+			continue;
+		done[nr_done++] = c;
+		for (d = device_list; d && !any; d = d->next)
+			any = listed(d) && d->class == c;
+		if (!any)
+			continue;
+		if (b->len > start)
+			buf_printf(b, "\n");
+		rings_header(b, c);
+		for (d = device_list; d; d = d->next)
+			if (listed(d) && d->class == c)
+				report_rings_text(b, d);
+	}
+	if (b->len == start)
+		rings_header(b, NULL);
 }
 
 int devices_report(struct buf *b, enum report what, const char *dev, bool json)
@@ -151,17 +314,17 @@ int devices_report(struct buf *b, enum report what, const char *dev, bool json)
 		return 0;
 	}
 
+	if (what == REPORT_STATS && !json) {
+		report_stats_text(b);
+		return 0;
+	}
 	if (json)
 		buf_printf(b, "{\"devices\":[");
-	else if (what == REPORT_LIST)
+	else
 		buf_printf(b, "%-20s %-12s %-12s %-10s %-7s %s\n", "DEVICE",
 			   "BACKEND", "FRONTEND", "PHASE", "WORKER", "ERROR");
-	else
-		buf_printf(b, "%-20s %4s %10s %14s %14s %8s %9s\n", "DEVICE",
-			   "RING", "REQUESTS", "READ-BYTES", "WRITE-BYTES",
-			   "ERRORS", "IN-FLIGHT");
 	for (d = device_list; d; d = d->next) {
-		if (d->conn == CONN_NEW || d->removing)
+		if (!listed(d))
 			continue;
 		if (json) {
 			buf_printf(b, "%s", first ? "" : ",");
@@ -170,11 +333,13 @@ int devices_report(struct buf *b, enum report what, const char *dev, bool json)
 			} else {
 				buf_printf(b, "{\"name\":");
 				buf_json_string(b, d->name);
+				buf_printf(b, ",\"class\":");
+				buf_json_string(b, d->class->name);
 				buf_printf(b, ",");
 				report_rings_json(b, d);
 			}
 			buf_printf(b, "}");
-		} else if (what == REPORT_LIST) {
+		} else {
 			char pid[16] = "-";
 
 			if (d->worker)
@@ -184,8 +349,6 @@ int devices_report(struct buf *b, enum report what, const char *dev, bool json)
 				   d->name, xenbus_state_name(device_backend_long(d, "state")),
 				   xenbus_state_name(device_frontend_state(d)),
 				   conn_names[d->conn], pid, d->last_error);
-		} else {
-			report_rings_text(b, d);
 		}
 		first = false;
 	}

@@ -69,6 +69,15 @@ void xbd_show_field(struct xbd_show *s, const char *key, const char *fmt,
 struct xbd_class {
 	/* Default xenstore class name, e.g. "vbd" (configurable per daemon). */
 	const char *name;
+	/*
+	 * Optional. The Linux module that serves the same xenstore name in
+	 * dom0's kernel, as /sys/module names it (e.g. "xen_blkback" for
+	 * vbd, "xen_netback" for vif). When it is loaded and the class is
+	 * served under its own name, the daemon warns at start that the
+	 * kernel claims devices too, and names it when someone else writes
+	 * a device's backend state. NULL: no such module.
+	 */
+	const char *kernel_backend;
 	/* Size of the per-device private data, allocated zeroed by the core. */
 	size_t priv_size;
 

@@ -278,6 +278,7 @@ static const char *const vbd_counters[] = {
 
 const struct xbd_class vbd_class = {
 	.name = "vbd",
+	.kernel_backend = "xen_blkback",
 	.priv_size = sizeof(struct vbd_device),
 	.setup = vbd_setup,
 	.backing_ready = vbd_backing_ready,
@@ -292,3 +293,5 @@ const struct xbd_class vbd_class = {
 	.show = vbd_show,
 	.counters = vbd_counters,
 };
+
+XBD_CLASS_REGISTER(vbd_class);
