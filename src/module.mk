@@ -19,4 +19,5 @@ PROGRAMS += $(O)/xenbackd
 $(O)/src/builtin.o: ALL_CFLAGS += $(if $(VBD_SOURCES),-DXBD_WITH_VBD)
 $(O)/src/builtin.o: $(wildcard src/vbd/module.mk src/vbd/vbd.h)
 
-$(eval $(call program,xenbackctl,src/xenbackctl.c src/buf.c,))
+# attach/detach talk to xenstore: libxenstore only, not the class API.
+$(eval $(call program,xenbackctl,src/xenbackctl.c src/buf.c src/attach.c,-lxenstore -lm))
