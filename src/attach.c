@@ -368,8 +368,9 @@ static enum verdict wait_backend(struct xs_handle *xsh, const struct device *d,
 		int st = read_state(xsh, XBT_NULL, state_path, &present);
 		double left;
 
+		/* A directory we cannot read is not gone. */
 		if (!present)
-			present = node_exists(xsh, XBT_NULL, d->be) == 1;
+			present = node_exists(xsh, XBT_NULL, d->be) != 0;
 		*last = st;
 		v = judge(st, present);
 		left = end - now();
@@ -612,7 +613,7 @@ out:
 
 struct detach {
 	struct device dev;
-	bool backend_gone;	/* out: only a frontend was left */
+	bool backend_gone;	/* out: no backend state, nothing to wait for */
 };
 
 /* libxl__initiate_device_generic_remove: online = 0, and ask a backend
@@ -727,8 +728,8 @@ int detach_main(int argc, char **argv)
 	if (!in_transaction(xsh, detach_txn, &x))
 		goto out;
 	if (x.backend_gone) {
-		err("%s: the backend directory %s is gone; removing the rest",
-		    d->name, d->be);
+		err("%s: the backend has no state (%s/state is gone); removing "
+		    "what is left", d->name, d->be);
 	} else if (wait_backend(xsh, d, timeout, judge_detach, &last) != DONE) {
 		if (!force) {
 			err("the backend of %s did not reach Closed in %g s (state "
