@@ -21,4 +21,5 @@ $(O)/xenbackd: $(addprefix $(O)/,$(XENBACKD_SOURCES:.c=.o)) \
 	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(XENBACKD_LIBS)
 PROGRAMS += $(O)/xenbackd
 
-$(eval $(call program,xenbackctl,src/xenbackctl.c src/buf.c,))
+# attach/detach talk to xenstore: libxenstore only, not the class API.
+$(eval $(call program,xenbackctl,src/xenbackctl.c src/buf.c src/attach.c,-lxenstore -lm))

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * xenbackctl: asks a running xenbackd about its devices over the control
- * socket (see control.h for the protocol).
+ * socket (see control.h for the protocol); attach and detach (attach.c)
+ * write xenstore directly instead.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -14,6 +15,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "attach.h"
 #include "buf.h"
 #include "control.h"
 
@@ -21,12 +23,14 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: xenbackctl [--socket PATH] [--json] COMMAND\n"
-"Shows what a running xenbackd serves.\n"
+"Shows what a running xenbackd serves; attaches and detaches devices.\n"
 "\n"
 "commands:\n"
 "  list        every device, its xenbus states and its worker\n"
 "  show DEV    one device in detail (DEV as in list, e.g. vbd/5/51712)\n"
-"  stats       per-ring counters: requests, bytes, errors, in flight\n"
+"  stats       per-ring counters: requests, bytes, errors, in flight\n");
+	attach_usage(f);
+	fprintf(f,
 "\n"
 "  -s, --socket PATH  control socket (default %s/%s)\n"
 "  -j, --json         JSON output\n"
@@ -51,6 +55,11 @@ int main(int argc, char **argv)
 	ssize_t n;
 	int c, fd;
 
+	/* attach and detach have options of their own and no socket. */
+	if (argc > 1 && !strcmp(argv[1], "attach"))
+		return attach_main(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "detach"))
+		return detach_main(argc - 1, argv + 1);
 	while ((c = getopt_long(argc, argv, "s:jhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': sock = optarg; break;
