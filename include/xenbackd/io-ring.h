@@ -19,14 +19,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <xen/io/ring.h>
+
+/*
+ * After the include: ring.h itself defines these as mb() etc. when
+ * __XEN_INTERFACE_VERSION__ is old (the default, 0, is), which would
+ * replace definitions made before it. The macros that use them expand at
+ * the point of use, so defining them here is in time.
+ */
 #undef xen_mb
 #undef xen_rmb
 #undef xen_wmb
 #define xen_mb()  __atomic_thread_fence(__ATOMIC_SEQ_CST)
 #define xen_rmb() __atomic_thread_fence(__ATOMIC_ACQUIRE)
 #define xen_wmb() __atomic_thread_fence(__ATOMIC_RELEASE)
-
-#include <xen/io/ring.h>
 
 /* The generic header of every shared ring: indexes, then 48 bytes padding. */
 #define XBD_RING_HEADER_SIZE 64
