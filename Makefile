@@ -73,7 +73,7 @@ build/fuzz/$(1): $(2)
 FUZZERS += build/fuzz/$(1)
 endef
 
-include $(sort $(wildcard src/module.mk src/*/module.mk tests/module.mk tests/*/module.mk))
+include $(sort $(wildcard lib/*/module.mk src/module.mk src/*/module.mk tests/module.mk tests/*/module.mk))
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
