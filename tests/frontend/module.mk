@@ -1,15 +1,15 @@
 # SPDX-License-Identifier: MIT
 # tests/frontend: the userspace blkfront (a test and benchmark frontend
-# written against the real Xen APIs) and its self-tests.
+# written against the real Xen APIs, on libxbdfront) and its self-tests.
 
 BLKFRONT_CORE := tests/frontend/abi.c tests/frontend/ring.c \
 	tests/frontend/request.c tests/frontend/pattern.c
 BLKFRONT_SRCS := $(BLKFRONT_CORE) tests/frontend/main.c tests/frontend/blkdev.c \
-	tests/frontend/xsfront.c tests/frontend/grants.c tests/frontend/workload.c \
-	tests/frontend/hostile.c
+	tests/frontend/grants.c tests/frontend/workload.c tests/frontend/hostile.c
 
 # Only libxen* and libc, so it can be copied into a busybox guest with ldd.
-$(eval $(call program,tests/frontend/blkfront,$(BLKFRONT_SRCS),-lxenstore -lxengnttab -lxenevtchn))
+$(eval $(call program,tests/frontend/blkfront,$(BLKFRONT_SRCS),$(XBDFRONT_LIB) $(XBDFRONT_LIBS)))
+$(O)/tests/frontend/blkfront: $(XBDFRONT_LIB)
 $(eval $(call program,tests/frontend/selftest,tests/frontend/selftest.c $(BLKFRONT_CORE),))
 
 TESTS += $(O)/tests/frontend/selftest tests/frontend/handshake-test
