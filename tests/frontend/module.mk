@@ -17,3 +17,8 @@ TESTS += $(O)/tests/frontend/selftest tests/frontend/handshake-test
 # A deliberately broken backend, to check that blkfront catches one.
 $(eval $(call program,tests/frontend/lying-backend,tests/frontend/lying-backend.c tests/frontend/abi.c tests/frontend/ring.c,-lxenstore -lxengnttab -lxenevtchn))
 TESTS += tests/frontend/lying-backend-test
+
+# libxbdfront on the test bed, against a fake backend and the daemon.
+$(eval $(call program,tests/frontend/front-lib-check,tests/frontend/front-lib-check.c,$(XBDFRONT_LIB) $(XBDFRONT_LIBS)))
+$(O)/tests/frontend/front-lib-check: $(XBDFRONT_LIB)
+TESTS += tests/frontend/test-front-lib
