@@ -77,9 +77,10 @@ build/fuzz/$(1): $(2)
 FUZZERS += build/fuzz/$(1)
 endef
 
-# The core first, then the classes and examples, then the tests, which may
-# use what the others defined.
+# The core first, the kit's libraries, then the classes and examples, then
+# the tests, which may use what the others defined.
 include src/module.mk
+include $(sort $(wildcard lib/*/module.mk))
 include $(sort $(wildcard src/*/module.mk))
 include $(sort $(wildcard examples/*/module.mk examples/*/*/module.mk))
 include $(sort $(wildcard tests/module.mk tests/*/module.mk))

@@ -23,6 +23,12 @@
 
 #include <xen/io/ring.h>
 
+/*
+ * After the include: ring.h itself defines these as mb() etc. when
+ * __XEN_INTERFACE_VERSION__ is old (the default, 0, is), which would
+ * replace definitions made before it. The macros that use them expand at
+ * the point of use, so defining them here is in time.
+ */
 #undef xen_mb
 #undef xen_rmb
 #undef xen_wmb

@@ -53,38 +53,27 @@ const char *blkif_op_name(int op)
 
 struct blkdev *blkdev_open(const struct blkdev_opts *opt)
 {
+	struct xbf_params p = {
+		.path = opt->fe_path, .have_domid = true, .domid = opt->domid,
+		.name = "blkfront",
+	};
 	struct blkdev *d = calloc(1, sizeof(*d));
-	const char *slash;
 
 	if (!d)
 		return NULL;
 	d->opt = *opt;
 	d->backend_state_seen = -1;
-	slash = strrchr(opt->fe_path, '/');
-	d->devid = (unsigned)strtoul(slash ? slash + 1 : opt->fe_path, NULL, 10);
-
-	d->xs = xs_open(0);
-	if (!d->xs) {
-		fprintf(stderr, "blkfront: cannot connect to xenstore: %s\n", strerror(errno));
-		goto fail;
+	d->xf = xbf_open(&p);
+	if (!d->xf) {
+		free(d);
+		return NULL;
 	}
-	d->xce = xenevtchn_open(NULL, 0);
-	if (!d->xce) {
-		fprintf(stderr, "blkfront: cannot open event channels: %s\n", strerror(errno));
-		goto fail;
-	}
-	d->xgs = xengntshr_open(NULL, 0);
-	if (!d->xgs) {
-		fprintf(stderr, "blkfront: cannot open grant sharing (gntalloc): %s\n",
-			strerror(errno));
-		goto fail;
-	}
-	if (xsf_open(&d->xsf, d->xs, opt->domid, opt->fe_path))
-		goto fail;
+	d->xce = xbf_evtchn(d->xf);
+	d->xgs = xbf_gntshr(d->xf);
+	d->devid = xbf_devid(d->xf);
+	d->be_id = xbf_backend_id(d->xf);
+	blkdev_backend_state(d);
 	return d;
-fail:
-	blkdev_free(d);
-	return NULL;
 }
 
 void blkdev_free(struct blkdev *d)
@@ -92,22 +81,32 @@ void blkdev_free(struct blkdev *d)
 	if (!d)
 		return;
 	blkdev_teardown(d);
-	xsf_close(&d->xsf);
-	if (d->xgs)
-		xengntshr_close(d->xgs);
-	if (d->xce)
-		xenevtchn_close(d->xce);
-	if (d->xs)
-		xs_close(d->xs);
+	xbf_free(d->xf);
 	free(d);
+}
+
+int blkdev_backend_state(struct blkdev *d)
+{
+	d->be_state = xbf_backend_state(d->xf);
+	return d->be_state;
+}
+
+bool blkdev_watches(struct blkdev *d)
+{
+	struct xbf_events ev;
+
+	/* Ring events taken here are not lost: every poll looks at every ring. */
+	xbf_wait(d->xf, 0, &ev);
+	return ev.backend || ev.frontend;
 }
 
 static void report_backend(struct blkdev *d, const char *what)
 {
-	char *err = xsf_backend_error(&d->xsf);
+	char *err = xbf_backend_error(d->xf);
 
+	blkdev_backend_state(d);
 	fprintf(stderr, "blkfront: %s (backend %s state %d %s%s%s)\n", what,
-		d->xsf.be, d->xsf.be_state, xenbus_state_name(d->xsf.be_state),
+		xbf_backend_path(d->xf), d->be_state, xbf_state_name(d->be_state),
 		err ? ", error: " : "", err ? err : "");
 	free(err);
 }
@@ -116,11 +115,9 @@ static void report_backend(struct blkdev *d, const char *what)
 static unsigned long long be_u64(struct blkdev *d, const char *node,
 				 unsigned long long dflt)
 {
-	unsigned long long v;
+	uint64_t v;
 
-	if (xsf_read_u64(&d->xsf, d->xsf.be, node, dflt, &v) < 0)
-		fprintf(stderr, "blkfront: warning: %s/%s is not a number, using %llu\n",
-			d->xsf.be, node, dflt);
+	xbf_backend_uint(d->xf, node, dflt, UINT64_MAX, &v);
 	return v;
 }
 
@@ -148,16 +145,8 @@ static void read_transport(struct blkdev *d)
 	d->info.max_queues = v > 0xffff ? 0xffff : (unsigned)v;
 }
 
-static void free_queue(struct blkdev *d, struct blkqueue *q)
+static void free_queue(struct blkqueue *q)
 {
-	if (q->bound) {
-		xenevtchn_unbind(d->xce, q->port);
-		q->bound = false;
-	}
-	if (q->ring_mem) {
-		xengntshr_unshare(d->xgs, q->ring_mem, 1u << d->ring_order);
-		q->ring_mem = NULL;
-	}
 	free(q->shadow);
 	free(q->free_ids);
 	q->shadow = NULL;
@@ -165,28 +154,14 @@ static void free_queue(struct blkdev *d, struct blkqueue *q)
 	q->nr_free_ids = 0;
 }
 
+/* The request bookkeeping of queue idx, on the ring the library shared. */
 static int alloc_queue(struct blkdev *d, struct blkqueue *q, unsigned idx)
 {
-	unsigned pages = 1u << d->ring_order;
-	xenevtchn_port_or_error_t port;
+	struct xbf_queue *xq = xbf_queue(d->xf, idx);
 
 	memset(q, 0, sizeof(*q));
 	q->idx = idx;
-	q->ring_mem = xengntshr_share_pages(d->xgs, d->xsf.be_id, (int)pages, q->ring_refs, 1);
-	if (!q->ring_mem) {
-		fprintf(stderr, "blkfront: cannot grant %u ring page(s) to domain %u: %s\n",
-			pages, d->xsf.be_id, strerror(errno));
-		return -1;
-	}
-	fring_init(&q->ring, q->ring_mem, pages, d->opt.abi);
-	port = xenevtchn_bind_unbound_port(d->xce, d->xsf.be_id);
-	if (port < 0) {
-		fprintf(stderr, "blkfront: cannot allocate an event channel for domain %u: %s\n",
-			d->xsf.be_id, strerror(errno));
-		return -1;
-	}
-	q->port = (evtchn_port_t)port;
-	q->bound = true;
+	fring_attach(&q->ring, xq->sring, xq->nr_pages, d->opt.abi);
 	q->shadow = calloc(q->ring.nr_ents, sizeof(*q->shadow));
 	q->free_ids = calloc(q->ring.nr_ents, sizeof(*q->free_ids));
 	if (!q->shadow || !q->free_ids)
@@ -196,68 +171,39 @@ static int alloc_queue(struct blkdev *d, struct blkqueue *q, unsigned idx)
 	return 0;
 }
 
-/* The ring nodes of one queue, under prefix ("" or "queue-N/"). */
-static void queue_nodes(struct blkdev *d, struct blkqueue *q, const char *prefix,
-			struct xs_nodes *l)
+void blkdev_handshake_nodes(struct blkdev *d, struct xbf_nodes *l)
 {
-	char name[64];
-
-	if (d->ring_order == 0) {
-		snprintf(name, sizeof(name), "%sring-ref", prefix);
-		xs_nodes_add(l, name, "%u", q->ring_refs[0]);
-	} else {
-		for (unsigned i = 0; i < (1u << d->ring_order); i++) {
-			snprintf(name, sizeof(name), "%sring-ref%u", prefix, i);
-			xs_nodes_add(l, name, "%u", q->ring_refs[i]);
-		}
-	}
-	snprintf(name, sizeof(name), "%sevent-channel", prefix);
-	xs_nodes_add(l, name, "%u", q->port);
-}
-
-void blkdev_handshake_nodes(struct blkdev *d, struct xs_nodes *l)
-{
-	if (d->ring_order > 0)
-		xs_nodes_add(l, "ring-page-order", "%u", d->ring_order);
-	if (d->nr_queues == 1) {
-		queue_nodes(d, &d->q[0], "", l);
-	} else {
-		xs_nodes_add(l, "multi-queue-num-queues", "%u", d->nr_queues);
-		for (unsigned i = 0; i < d->nr_queues; i++) {
-			char prefix[32];
-
-			snprintf(prefix, sizeof(prefix), "queue-%u/", i);
-			queue_nodes(d, &d->q[i], prefix, l);
-		}
-	}
+	xbf_ring_nodes(d->xf, l);
 	/* Without the node the backend assumes its native ABI (blkif.h). */
 	if (!d->opt.no_protocol_node)
-		xs_nodes_add(l, "protocol", "%s", abi_protocol(d->opt.abi));
-	xs_nodes_add(l, "feature-persistent", "%u", d->opt.persistent ? 1 : 0);
+		xbf_nodes_set(l, "protocol", "%s", abi_protocol(d->opt.abi));
+	else
+		xbf_nodes_rm(l, "protocol");
+	xbf_nodes_set(l, "feature-persistent", "%u", d->opt.persistent ? 1 : 0);
 }
 
 /* Device properties and features, read once the backend is Connected. */
 static int read_properties(struct blkdev *d)
 {
 	struct blkdev_info *in = &d->info;
-	unsigned long long v;
+	uint64_t v;
 
-	if (xsf_read_u64(&d->xsf, d->xsf.be, "sectors", 0, &v) != 0) {
+	if (xbf_backend_uint(d->xf, "sectors", 0, UINT64_MAX, &v) != 0) {
 		report_backend(d, "backend is Connected without a valid `sectors`");
 		return -1;
 	}
 	in->sectors = v;
 	v = be_u64(d, "sector-size", 512);
 	if (v < 512 || v > 65536 || (v & (v - 1))) {
-		fprintf(stderr, "blkfront: %s/sector-size %llu is not a power of two >= 512\n",
-			d->xsf.be, v);
+		fprintf(stderr, "blkfront: %s/sector-size %" PRIu64 " is not a power of two >= 512\n",
+			xbf_backend_path(d->xf), v);
 		return -1;
 	}
 	in->sector_size = (unsigned)v;
 	v = be_u64(d, "physical-sector-size", in->sector_size);
 	if (v < in->sector_size || v > (1u << 24) || v % in->sector_size) {
-		fprintf(stderr, "blkfront: warning: %s/physical-sector-size %llu is not a multiple of sector-size\n",
-			d->xsf.be, v);
+		fprintf(stderr, "blkfront: warning: %s/physical-sector-size %" PRIu64 " is not a multiple of sector-size\n",
+			xbf_backend_path(d->xf), v);
 		v = in->sector_size;
 	}
 	in->physical_sector_size = (unsigned)v;
@@ -301,10 +247,20 @@ static void negotiate_io(struct blkdev *d)
 	d->max_segs = ind ? ind : BLKIF_MAX_SEGMENTS_PER_REQUEST;
 }
 
+/* Why a wait for the backend ended early, for the message. */
+static const char *wait_failed(const char *state)
+{
+	static char m[96];
+
+	snprintf(m, sizeof(m), "%s waiting for backend %s",
+		 errno == EINTR || blkfront_stop ? "interrupted" : "timed out", state);
+	return errno == ENOENT ? "backend directory vanished" : m;
+}
+
 int blkdev_connect(struct blkdev *d)
 {
-	struct xs_nodes nodes = { 0 };
-	int st, rc = -1;
+	struct xbf_nodes nodes = { 0 };
+	int rc = -1;
 
 	d->backend_gone = false;
 	d->broken = false;
@@ -312,18 +268,13 @@ int blkdev_connect(struct blkdev *d)
 	d->protocol_errors = 0;
 
 	/* A fresh start: a frontend left Connected/Closed by an earlier run. */
-	if (xsf_frontend_state(&d->xsf) != XenbusStateInitialising &&
-	    xsf_switch_state(&d->xsf, XenbusStateInitialising))
+	if (xbf_reset(d->xf))
 		return -1;
 
-	if (d->opt.wait_initwait) {
-		st = xsf_wait_backend(&d->xsf, STATE_BIT(XenbusStateInitWait), d->opt.timeout_ms);
-		if (st < 0) {
-			report_backend(d, st == -2 ? "backend directory vanished" :
-				       blkfront_stop ? "interrupted waiting for backend InitWait" :
-				       "timed out waiting for backend InitWait");
-			return -1;
-		}
+	if (d->opt.wait_initwait &&
+	    xbf_wait_backend(d->xf, XBF_STATE(XenbusStateInitWait), d->opt.timeout_ms) < 0) {
+		report_backend(d, wait_failed("InitWait"));
+		return -1;
 	}
 	read_transport(d);
 
@@ -338,41 +289,41 @@ int blkdev_connect(struct blkdev *d)
 	if (d->nr_queues > BLKFRONT_MAX_QUEUES)
 		d->nr_queues = BLKFRONT_MAX_QUEUES;
 
+	if (xbf_share_rings(d->xf, d->nr_queues, d->ring_order)) {
+		d->nr_queues = 0;
+		goto out;
+	}
 	for (unsigned i = 0; i < d->nr_queues; i++)
 		if (alloc_queue(d, &d->q[i], i))
 			goto out;
 
+	/* The ring nodes, blkif's, and Initialised: one transaction. */
 	blkdev_handshake_nodes(d, &nodes);
 	if (d->edit_nodes)
 		d->edit_nodes(d, &nodes, d->edit_arg);
-	if (xsf_publish(&d->xsf, &nodes, -1))
-		goto out;
-	if (xsf_switch_state(&d->xsf, XenbusStateInitialised))
+	if (xbf_write_nodes(d->xf, &nodes, XenbusStateInitialised))
 		goto out;
 
-	st = xsf_wait_backend(&d->xsf, STATE_BIT(XenbusStateConnected) |
-			      STATE_BIT(XenbusStateClosing) | STATE_BIT(XenbusStateClosed),
-			      d->opt.timeout_ms);
-	if (st != XenbusStateConnected) {
-		d->backend_state_seen = st == -2 ? -1 : d->xsf.be_state;
-		report_backend(d, st == -2 ? "backend directory vanished" :
-			       st < 0 ? (blkfront_stop ? "interrupted waiting for backend Connected" :
-					 "timed out waiting for backend Connected") :
-			       "backend refused the connection");
+	if (xbf_wait_connected(d->xf, d->opt.timeout_ms)) {
+		int e = errno;
+
+		d->backend_state_seen = e == ENOENT ? -1 : blkdev_backend_state(d);
+		report_backend(d, e == ECONNREFUSED ? "backend refused the connection" :
+			       wait_failed("Connected"));
 		goto out;
 	}
 	if (read_properties(d))
 		goto out;
 	negotiate_io(d);
-	d->pool = gpool_new(d->xgs, d->xsf.be_id, d->persistent, d->opt.max_grants);
+	d->pool = gpool_new(d->xgs, d->be_id, d->persistent, d->opt.max_grants);
 	if (!d->pool)
 		goto out;
-	if (xsf_switch_state(&d->xsf, XenbusStateConnected))
+	if (xbf_switch_state(d->xf, XenbusStateConnected))
 		goto out;
 	d->connected = true;
 	rc = 0;
 out:
-	xs_nodes_free(&nodes);
+	xbf_nodes_free(&nodes);
 	return rc;
 }
 
@@ -527,7 +478,7 @@ void blkdev_kick(struct blkdev *d)
 			continue;
 		q->dirty = false;
 		if (fring_push(&q->ring)) {
-			xenevtchn_notify(d->xce, q->port);
+			xbf_notify(d->xf, q->idx);
 			d->notifies++;
 		}
 	}
@@ -626,18 +577,18 @@ static void process_queue(struct blkdev *d, struct blkqueue *q)
 /* The backend's directory changed: follow its state. */
 static void backend_changed(struct blkdev *d)
 {
-	int st = xsf_backend_state(&d->xsf);
+	int st = blkdev_backend_state(d);
 
 	if (!d->connected || d->backend_gone)
 		return;
 	if (st == XenbusStateConnected) {
-		unsigned long long v;
+		uint64_t v;
 
 		/* Online resize: blkback rewrites sectors and state. */
-		if (xsf_read_u64(&d->xsf, d->xsf.be, "sectors", 0, &v) == 0 &&
+		if (xbf_backend_uint(d->xf, "sectors", 0, UINT64_MAX, &v) == 0 &&
 		    v != d->info.sectors) {
 			d->info.sectors = v;
-			printf("blkfront: resized sectors=%llu\n", v);
+			printf("blkfront: resized sectors=%" PRIu64 "\n", v);
 			fflush(stdout);
 		}
 		return;
@@ -650,7 +601,7 @@ static void backend_changed(struct blkdev *d)
 	if (st != XenbusStateClosing && st != XenbusStateClosed && st >= 0) {
 		if (st != d->backend_state_seen)
 			fprintf(stderr, "blkfront: note: backend state is now %d %s\n", st,
-				xenbus_state_name(st));
+				xbf_state_name(st));
 		d->backend_state_seen = st;
 		return;
 	}
@@ -661,28 +612,15 @@ static void backend_changed(struct blkdev *d)
 
 int blkdev_poll(struct blkdev *d, int timeout_ms)
 {
-	struct pollfd pfd[2] = {
-		{ .fd = xenevtchn_fd(d->xce), .events = POLLIN },
-		{ .fd = xsf_fd(&d->xsf), .events = POLLIN },
-	};
+	struct xbf_events ev;
 	int rc;
 
 	blkdev_kick(d);
-	rc = poll(pfd, 2, timeout_ms);
-	if (rc < 0 && errno != EINTR) {
-		fprintf(stderr, "blkfront: poll: %s\n", strerror(errno));
+	rc = xbf_wait(d->xf, timeout_ms, &ev);
+	if (rc < 0 && errno != EINTR)
 		return -1;
-	}
-	if (rc > 0 && (pfd[0].revents & POLLIN)) {
-		/* One pending per poll, as xenevtchn.h demands. */
-		xenevtchn_port_or_error_t port = xenevtchn_pending(d->xce);
-
-		if (port >= 0) {
-			d->events++;
-			xenevtchn_unmask(d->xce, (evtchn_port_t)port);
-		}
-	}
-	if (rc > 0 && (pfd[1].revents & POLLIN) && xsf_drain_watches(&d->xsf)) {
+	d->events += (uint64_t)__builtin_popcount(ev.queues);
+	if (rc > 0 && (ev.backend || ev.frontend)) {
 		backend_changed(d);
 		d->last_state_check_ns = blkdev_now_ns();
 	} else if (blkdev_now_ns() - d->last_state_check_ns > 1000000000u) {
@@ -743,8 +681,9 @@ void blkdev_teardown(struct blkdev *d)
 {
 	blkdev_abort_inflight(d, BLKIO_BACKEND_GONE);
 	for (unsigned i = 0; i < d->nr_queues; i++)
-		free_queue(d, &d->q[i]);
+		free_queue(&d->q[i]);
 	d->nr_queues = 0;
+	xbf_release_rings(d->xf);
 	gpool_free(d->pool);
 	d->pool = NULL;
 	d->connected = false;
@@ -752,32 +691,13 @@ void blkdev_teardown(struct blkdev *d)
 
 int blkdev_close(struct blkdev *d)
 {
-	int rc = 0, st;
+	int rc = 0;
 
 	if (d->connected && blkdev_drain(d, d->opt.timeout_ms))
 		rc = -1;
-	/* A toolstack that removed our directory wants nothing more from us. */
-	if (xsf_frontend_state(&d->xsf) < 0) {
-		blkdev_teardown(d);
-		return rc;
-	}
-	if (xsf_switch_state(&d->xsf, XenbusStateClosing))
-		rc = -1;
-	st = xsf_wait_backend(&d->xsf, STATE_BIT(XenbusStateClosing) | STATE_BIT(XenbusStateClosed) |
-			      STATE_BIT(XenbusStateInitWait) | STATE_BIT(XenbusStateInitialising),
-			      d->opt.timeout_ms);
-	if (st == -1) {
-		report_backend(d, "backend did not follow to Closing");
-		rc = -1;
-	}
-	if (xsf_switch_state(&d->xsf, XenbusStateClosed))
-		rc = -1;
-	/* The backend unmaps on our Closed; wait so nothing is unshared under it. */
-	st = xsf_wait_backend(&d->xsf, STATE_BIT(XenbusStateClosed) |
-			      STATE_BIT(XenbusStateInitWait) | STATE_BIT(XenbusStateInitialising),
-			      d->opt.timeout_ms);
-	if (st == -1) {
-		report_backend(d, "backend did not reach Closed");
+	/* Closing, the backend's Closing, Closed, its Closed; then unshare. */
+	if (xbf_close(d->xf, d->opt.timeout_ms)) {
+		fprintf(stderr, "blkfront: %s\n", xbf_error(d->xf));
 		rc = -1;
 	}
 	blkdev_teardown(d);

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * One virtual block device as a frontend sees it: the xenbus handshake,
- * the rings (one per queue) with their event channels, and the request
- * path (I/O -> granted pages -> ring request -> response -> completion).
+ * One virtual block device as a frontend sees it: the blkif side of the
+ * handshake (what to ask for, what the backend offers), the rings (one per
+ * queue) and the request path (I/O -> granted pages -> ring request ->
+ * response -> completion). The generic part -- xenstore, states, sharing
+ * the rings, event channels, the handshake transaction, closing -- is
+ * libxbdfront's (<xenbackd/front.h>).
  */
 #ifndef BLKFRONT_BLKDEV_H
 #define BLKFRONT_BLKDEV_H
@@ -11,18 +14,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <xenevtchn.h>
-#include <xengnttab.h>
-#include <xenstore.h>
+#include <xenbackd/front.h>
 
 #include "abi.h"
 #include "grants.h"
 #include "ring.h"
-#include "xsfront.h"
 
-#define BLKFRONT_MAX_QUEUES 16
+#define BLKFRONT_MAX_QUEUES XBF_MAX_QUEUES
 /* Linux's XENBUS_MAX_RING_GRANT_ORDER: 16 pages per ring. */
-#define BLKFRONT_MAX_RING_ORDER 4
+#define BLKFRONT_MAX_RING_ORDER XBF_MAX_RING_ORDER
 
 /* Completion statuses beyond blkif's BLKIF_RSP_* (which are 0, -1, -2). */
 #define BLKIO_BACKEND_GONE	(-100)	/* backend closed before answering */
@@ -103,11 +103,7 @@ struct shadow {
 
 struct blkqueue {
 	unsigned idx;
-	struct front_ring ring;
-	void *ring_mem;
-	uint32_t ring_refs[1u << BLKFRONT_MAX_RING_ORDER];
-	evtchn_port_t port;
-	bool bound;
+	struct front_ring ring;	/* on the library's shared pages */
 	bool dirty;		/* requests put but not pushed */
 	struct shadow *shadow;	/* nr_ents entries; the id names one */
 	unsigned *free_ids;
@@ -117,11 +113,12 @@ struct blkqueue {
 
 struct blkdev {
 	struct blkdev_opts opt;
-	struct xs_handle *xs;
+	struct xbf_dev *xf;
+	/* The library's handles, for data grants and the hostile cases. */
 	xenevtchn_handle *xce;
 	xengntshr_handle *xgs;
-	struct xsfront xsf;
 	unsigned devid;
+	unsigned be_id;
 
 	/* Negotiated. */
 	unsigned nr_queues, ring_order;
@@ -137,6 +134,7 @@ struct blkdev {
 	bool connected;
 	bool backend_gone;	/* backend left Connected while we were */
 	bool broken;		/* the backend broke the ring protocol: stop */
+	int be_state;		/* the backend state last read; -1: gone */
 	int backend_state_seen;	/* the state that ended the connection */
 
 	uint64_t last_state_check_ns;
@@ -146,11 +144,11 @@ struct blkdev {
 	uint64_t notifies, events;
 
 	/* Hostile mode: edits the handshake's nodes before they are written. */
-	void (*edit_nodes)(struct blkdev *d, struct xs_nodes *nodes, void *arg);
+	void (*edit_nodes)(struct blkdev *d, struct xbf_nodes *nodes, void *arg);
 	void *edit_arg;
 };
 
-/* Opens the Xen handles and finds the device's directories. */
+/* Opens the device (xbf_open) and finds its directories. */
 struct blkdev *blkdev_open(const struct blkdev_opts *opt);
 void blkdev_free(struct blkdev *d);
 
@@ -190,8 +188,13 @@ int blkdev_close(struct blkdev *d);
 /* Releases rings, ports and grants without touching xenstore. */
 void blkdev_teardown(struct blkdev *d);
 
-/* The ring nodes the handshake writes for the current rings. */
-void blkdev_handshake_nodes(struct blkdev *d, struct xs_nodes *l);
+/* The nodes the handshake writes: the rings' and blkif's own. */
+void blkdev_handshake_nodes(struct blkdev *d, struct xbf_nodes *l);
+
+/* Re-reads the backend's state into d->be_state and returns it. */
+int blkdev_backend_state(struct blkdev *d);
+/* Takes queued watch events without blocking; true when any came. */
+bool blkdev_watches(struct blkdev *d);
 
 /* The largest data length one request can carry at this page offset. */
 uint64_t blkdev_max_io(const struct blkdev *d, unsigned page_offset);

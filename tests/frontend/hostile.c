@@ -28,7 +28,7 @@ struct hcase {
 	void (*setup)(struct hostile *h, struct blkio *io);
 	blkio_mangle_fn *mangle;
 	/* HK_HANDSHAKE: corrupts the node list. */
-	void (*edit)(struct blkdev *d, struct xs_nodes *l, void *arg);
+	void (*edit)(struct blkdev *d, struct xbf_nodes *l, void *arg);
 	/* HK_RING: the whole misbehaviour. */
 	void (*run)(struct hostile *h);
 	const char *expected;	/* reactions that pass, '|'-separated */
@@ -75,7 +75,7 @@ static bool value_u64(const struct hostile *h, unsigned long long *v)
 static uint32_t stale_ref(struct blkdev *d)
 {
 	uint32_t ref = 0xffffff00u;
-	void *p = xengntshr_share_pages(d->xgs, d->xsf.be_id, 1, &ref, 1);
+	void *p = xengntshr_share_pages(d->xgs, d->be_id, 1, &ref, 1);
 
 	if (p)
 		xengntshr_unshare(d->xgs, p, 1);
@@ -85,7 +85,7 @@ static uint32_t stale_ref(struct blkdev *d)
 /* An event channel port that is no longer bound: bound, then unbound. */
 static unsigned stale_port(struct blkdev *d)
 {
-	xenevtchn_port_or_error_t p = xenevtchn_bind_unbound_port(d->xce, d->xsf.be_id);
+	xenevtchn_port_or_error_t p = xenevtchn_bind_unbound_port(d->xce, d->be_id);
 
 	if (p < 0)
 		return 4095;
@@ -96,7 +96,7 @@ static unsigned stale_port(struct blkdev *d)
 /* ---- handshake cases ------------------------------------------------- */
 
 /* The first node of the list whose name ends with one of the suffixes. */
-static const char *find_node(const struct xs_nodes *l, const char *a, const char *b)
+static const char *find_node(const struct xbf_nodes *l, const char *a, const char *b)
 {
 	for (unsigned i = 0; i < l->n; i++) {
 		size_t n = strlen(l->v[i].name);
@@ -108,20 +108,21 @@ static const char *find_node(const struct xs_nodes *l, const char *a, const char
 	return NULL;
 }
 
-static void set_node(struct xs_nodes *l, const char *name, const char *value)
+static void set_node(struct xbf_nodes *l, const char *name, const char *value)
 {
+	/* name may be the list's own string, which the set replaces. */
 	char *n = strdup(name);
 
 	if (!n)
 		abort();
-	xs_nodes_set(l, n, value);
+	xbf_nodes_set(l, n, "%s", value);
 	free(n);
 }
 
-static void edit_ring_order(struct blkdev *d, struct xs_nodes *l, void *arg)
+static void edit_ring_order(struct blkdev *d, struct xbf_nodes *l, void *arg)
 {
 	struct hostile *h = arg;
-	char v[32], *offered = xsf_read(&d->xsf, d->xsf.be, "max-ring-page-order");
+	char v[32], *offered = xbf_read_backend(d->xf, "max-ring-page-order");
 
 	h->edited = true;
 	if (!offered && !h->value) {
@@ -134,7 +135,7 @@ static void edit_ring_order(struct blkdev *d, struct xs_nodes *l, void *arg)
 	set_node(l, "ring-page-order", h->value ? h->value : v);
 }
 
-static void edit_ring_ref(struct blkdev *d, struct xs_nodes *l, void *arg)
+static void edit_ring_ref(struct blkdev *d, struct xbf_nodes *l, void *arg)
 {
 	struct hostile *h = arg;
 	const char *name = find_node(l, "ring-ref", "ring-ref0");
@@ -146,7 +147,7 @@ static void edit_ring_ref(struct blkdev *d, struct xs_nodes *l, void *arg)
 		set_node(l, name, h->value ? h->value : v);
 }
 
-static void edit_queues(struct blkdev *d, struct xs_nodes *l, void *arg)
+static void edit_queues(struct blkdev *d, struct xbf_nodes *l, void *arg)
 {
 	struct hostile *h = arg;
 	char v[32];
@@ -161,7 +162,7 @@ static void edit_queues(struct blkdev *d, struct xs_nodes *l, void *arg)
 	set_node(l, "multi-queue-num-queues", h->value ? h->value : v);
 }
 
-static void edit_protocol(struct blkdev *d, struct xs_nodes *l, void *arg)
+static void edit_protocol(struct blkdev *d, struct xbf_nodes *l, void *arg)
 {
 	struct hostile *h = arg;
 
@@ -170,7 +171,7 @@ static void edit_protocol(struct blkdev *d, struct xs_nodes *l, void *arg)
 	set_node(l, "protocol", h->value ? h->value : "x86_16-abi");
 }
 
-static void edit_evtchn(struct blkdev *d, struct xs_nodes *l, void *arg)
+static void edit_evtchn(struct blkdev *d, struct xbf_nodes *l, void *arg)
 {
 	struct hostile *h = arg;
 	const char *name = find_node(l, "event-channel", NULL);
@@ -215,7 +216,7 @@ static void setup_indirect(struct hostile *h, struct blkio *io)
 static void setup_ro_read(struct hostile *h, struct blkio *io)
 {
 	(void)io;
-	h->ro_page = xengntshr_share_pages(h->d->xgs, h->d->xsf.be_id, 1, &h->ro_ref, 0);
+	h->ro_page = xengntshr_share_pages(h->d->xgs, h->d->be_id, 1, &h->ro_ref, 0);
 	if (!h->ro_page) {
 		h->skip = true;
 		h->skip_why = "cannot share a read-only page";
@@ -420,10 +421,10 @@ static bool backend_closed(int state)
  */
 static char *new_error(const struct hostile *h)
 {
-	char *err = xsf_backend_error(&h->d->xsf);
+	char *err = xbf_backend_error(h->d->xf);
 
 	if (err && h->err_before && !strcmp(err, h->err_before) &&
-	    h->d->xsf.error_writes == h->err_writes_before) {
+	    xbf_error_writes(h->d->xf) == h->err_writes_before) {
 		free(err);
 		return NULL;
 	}
@@ -453,12 +454,11 @@ static const char *watch_backend(struct hostile *h, int ms)
 		if (d->connected)
 			blkdev_poll(d, 100);
 		else {
-			struct pollfd p = { .fd = xsf_fd(&d->xsf), .events = POLLIN };
+			struct xbf_events ev;
 
-			poll(&p, 1, 100);
-			xsf_drain_watches(&d->xsf);
+			xbf_wait(d->xf, 100, &ev);
 		}
-		if (d->backend_gone || backend_closed(xsf_backend_state(&d->xsf)))
+		if (d->backend_gone || backend_closed(blkdev_backend_state(d)))
 			return "device-closed";
 		/* An error is often followed by Closing: allow a second for it. */
 		if (!seen && has_new_error(h)) {
@@ -595,7 +595,7 @@ static void run_req_prod_ahead(struct hostile *h)
 	if (!value_u64(h, &ahead))
 		ahead = q->ring.nr_ents + 1ull;
 	fring_shared_set(&q->ring, SR_REQ_PROD, rsp + (uint32_t)ahead);
-	xenevtchn_notify(h->d->xce, q->port);
+	xbf_notify(h->d->xf, q->idx);
 	snprintf(h->extra, sizeof(h->extra), " req_prod=%u rsp_prod=%u ring=%u",
 		 rsp + (uint32_t)ahead, rsp, q->ring.nr_ents);
 	r = watch_backend(h, h->wo->timeout_ms);
@@ -655,18 +655,18 @@ static void run_never_consume(struct hostile *h)
 	end = blkdev_now_ns() + secs * 1000000000ull;
 	/* Keep poking the backend, never reading a response. */
 	while (blkdev_now_ns() < end && !blkfront_stop) {
-		xenevtchn_notify(d->xce, q->port);
+		xbf_notify(d->xf, q->idx);
 		usleep(20000);
 		prod = fring_shared_get(&q->ring, SR_RSP_PROD);
 		if ((uint32_t)(prod - q->ring.rsp_cons) > n)
 			overrun = true;
-		xsf_drain_watches(&d->xsf);
-		if (backend_closed(xsf_backend_state(&d->xsf)))
+		blkdev_watches(d);
+		if (backend_closed(blkdev_backend_state(d)))
 			break;
 	}
 	snprintf(h->extra, sizeof(h->extra), " requests=%u answered=%u overrun=%d", n,
 		 prod - q->ring.rsp_cons, overrun);
-	if (backend_closed(d->xsf.be_state)) {
+	if (backend_closed(d->be_state)) {
 		h->reaction = "device-closed";
 		h->after = "skipped";
 	} else {
@@ -695,7 +695,7 @@ static void run_event_storm(struct hostile *h)
 
 		for (unsigned i = 0; i < 1000; i++)
 			for (unsigned k = 0; k < d->nr_queues; k++, notifies++)
-				xenevtchn_notify(d->xce, d->q[k].port);
+				xbf_notify(d->xf, k);
 		/* Real I/O goes on through the storm and must still work. */
 		if (wl_sync_io(d, &io, h->wo->timeout_ms) || io.status != BLKIF_RSP_OKAY)
 			bad++;
@@ -704,7 +704,7 @@ static void run_event_storm(struct hostile *h)
 	free(buf);
 	snprintf(h->extra, sizeof(h->extra), " notifies=%" PRIu64 " ios=%" PRIu64
 		 " failed_ios=%" PRIu64, notifies, ios, bad);
-	if (d->backend_gone || backend_closed(xsf_backend_state(&d->xsf))) {
+	if (d->backend_gone || backend_closed(blkdev_backend_state(d))) {
 		h->reaction = "device-closed";
 		h->after = "skipped";
 	} else {
@@ -718,10 +718,10 @@ static void run_change_nodes(struct hostile *h)
 	struct blkdev *d = h->d;
 	unsigned pages = 1u << d->ring_order;
 	uint32_t refs[1u << BLKFRONT_MAX_RING_ORDER];
-	void *decoy = xengntshr_share_pages(d->xgs, d->xsf.be_id, (int)pages, refs, 1);
-	xenevtchn_port_or_error_t port = xenevtchn_bind_unbound_port(d->xce, d->xsf.be_id);
+	void *decoy = xengntshr_share_pages(d->xgs, d->be_id, (int)pages, refs, 1);
+	xenevtchn_port_or_error_t port = xenevtchn_bind_unbound_port(d->xce, d->be_id);
 	struct workload_opts wo = *h->wo;
-	struct xs_nodes l = { 0 };
+	struct xbf_nodes l = { 0 };
 	const char *r;
 
 	if (!decoy || port < 0) {
@@ -745,7 +745,7 @@ static void run_change_nodes(struct hostile *h)
 		free(l.v[i].value);
 		l.v[i].value = strdup(v);
 	}
-	if (xsf_publish(&d->xsf, &l, -1)) {
+	if (xbf_write_nodes(d->xf, &l, -1)) {
 		h->reaction = "setup-failed";
 		goto out;
 	}
@@ -766,7 +766,7 @@ static void run_change_nodes(struct hostile *h)
 		h->reaction = d->backend_gone ? "device-closed" : "io-failed";
 	h->after = d->backend_gone ? "skipped" : sanity_io(h);
 out:
-	xs_nodes_free(&l);
+	xbf_nodes_free(&l);
 	if (port >= 0)
 		xenevtchn_unbind(d->xce, (evtchn_port_t)port);
 	if (decoy)
@@ -917,9 +917,9 @@ int hostile_run(const struct blkdev_opts *bo, const struct workload_opts *wo,
 	d = h.d = blkdev_open(bo);
 	if (!d)
 		return 1;
-	xsf_drain_watches(&d->xsf);
-	h.err_before = xsf_backend_error(&d->xsf);
-	h.err_writes_before = d->xsf.error_writes;
+	blkdev_watches(d);
+	h.err_before = xbf_backend_error(d->xf);
+	h.err_writes_before = xbf_error_writes(d->xf);
 
 	if (h.c->kind == HK_HANDSHAKE) {
 		d->edit_nodes = h.c->edit;
@@ -933,7 +933,7 @@ int hostile_run(const struct blkdev_opts *bo, const struct workload_opts *wo,
 		}
 		if (rc == 0)
 			h.reaction = "connected";
-		else if (backend_closed(d->xsf.be_state) || has_new_error(&h))
+		else if (backend_closed(blkdev_backend_state(d)) || has_new_error(&h))
 			h.reaction = "refused";
 		else
 			h.reaction = "no-reaction";
@@ -962,7 +962,7 @@ int hostile_run(const struct blkdev_opts *bo, const struct workload_opts *wo,
 		return 77;
 	}
 
-	state = xsf_backend_state(&d->xsf);
+	state = blkdev_backend_state(d);
 	err = new_error(&h);
 	close_rc = blkdev_close(d);
 	if (h.ro_page)

@@ -374,7 +374,7 @@ static char *frontend_path(struct args *a)
 			fprintf(stderr, "blkfront: cannot connect to xenstore: %s\n", strerror(errno));
 			return NULL;
 		}
-		if (xsf_own_domid(xs, &a->bo.domid)) {
+		if (xbf_own_domid(xs, &a->bo.domid)) {
 			fprintf(stderr, "blkfront: cannot tell which domain this is: no `domid` "
 				"in xenstore and no $XENSIM_DOMID; use --domid\n");
 			xs_close(xs);
@@ -395,7 +395,8 @@ static void print_connected(const struct blkdev *d)
 	       "queues=%u ring-order=%u ring-size=%u abi=%s persistent=%d indirect=%u "
 	       "sectors=%" PRIu64 " sector-size=%u physical-sector-size=%u info=%u "
 	       "flush=%d barrier=%d discard=%d\n",
-	       d->xsf.domid, d->devid, d->xsf.fe, d->xsf.be, d->xsf.be_id, d->nr_queues,
+	       xbf_domid(d->xf), d->devid, xbf_frontend_path(d->xf), xbf_backend_path(d->xf),
+	       d->be_id, d->nr_queues,
 	       d->ring_order, d->q[0].ring.nr_ents, abi_protocol(d->opt.abi), d->persistent,
 	       d->indirect_segs, in->sectors, in->sector_size, in->physical_sector_size,
 	       in->info, in->flush, in->barrier, in->discard);
@@ -411,7 +412,7 @@ static int hold(struct blkdev *d)
 		blkdev_poll(d, 1000);
 	if (d->backend_gone)
 		printf("blkfront: backend closed the device (state %s)\n",
-		       xenbus_state_name(d->backend_state_seen));
+		       xbf_state_name(d->backend_state_seen));
 	return 0;
 }
 

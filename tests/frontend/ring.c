@@ -34,9 +34,8 @@ unsigned fring_size(unsigned nr_pages, enum blk_abi abi)
 	return p;
 }
 
-void fring_init(struct front_ring *r, void *mem, unsigned nr_pages, enum blk_abi abi)
+void fring_attach(struct front_ring *r, void *mem, unsigned nr_pages, enum blk_abi abi)
 {
-	memset(mem, 0, (size_t)nr_pages * XEN_PAGE);
 	r->sring = mem;
 	r->nr_pages = nr_pages;
 	r->abi = abi;
@@ -44,6 +43,12 @@ void fring_init(struct front_ring *r, void *mem, unsigned nr_pages, enum blk_abi
 	r->nr_ents = fring_size(nr_pages, abi);
 	r->req_prod_pvt = 0;
 	r->rsp_cons = 0;
+}
+
+void fring_init(struct front_ring *r, void *mem, unsigned nr_pages, enum blk_abi abi)
+{
+	memset(mem, 0, (size_t)nr_pages * XEN_PAGE);
+	fring_attach(r, mem, nr_pages, abi);
 	fring_shared_set(r, SR_REQ_EVENT, 1);
 	fring_shared_set(r, SR_RSP_EVENT, 1);
 }

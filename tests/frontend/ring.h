@@ -29,6 +29,12 @@ struct front_ring {
 /* Slots in a ring of nr_pages pages for this ABI (power of two). */
 unsigned fring_size(unsigned nr_pages, enum blk_abi abi);
 
+/*
+ * FRONT_RING_INIT on pages whose shared header is initialised already
+ * (libxbdfront's xbf_share_rings does SHARED_RING_INIT).
+ */
+void fring_attach(struct front_ring *r, void *mem, unsigned nr_pages, enum blk_abi abi);
+
 /* SHARED_RING_INIT and FRONT_RING_INIT: zeroes the pages, events at 1. */
 void fring_init(struct front_ring *r, void *mem, unsigned nr_pages, enum blk_abi abi);
 

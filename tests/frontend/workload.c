@@ -180,7 +180,7 @@ static int engine_run(struct engine *e)
 		e->fatal = true;
 	} else if (d->backend_gone) {
 		fprintf(stderr, "%s: the backend went away (state %s)\n", e->name,
-			xenbus_state_name(d->backend_state_seen));
+			xbf_state_name(d->backend_state_seen));
 		e->fatal = true;
 	}
 	if (blkfront_stop && !e->finished) {
