@@ -686,6 +686,11 @@ static struct xenbus_driver echofront_driver = {
 	.remove = echofront_remove,
 	.resume = echofront_resume,
 	.otherend_changed = echofront_backend_changed,
+	/*
+	 * xenbus_register_frontend() (so insmod) waits for the devices
+	 * already there to connect: up to 30 s with this, 300 s without.
+	 */
+	.not_essential = true,
 	.driver = {
 		.dev_groups = echofront_groups,
 	},
