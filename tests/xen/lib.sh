@@ -712,3 +712,18 @@ EOF
     fi
     xt_log "guest -> dom0: checksums equal ($got)"
 }
+
+# ------------------------------------------------------------ echo example
+# tests/xen/run builds the echo example's kernel frontend
+# (examples/echo/linux) for the guest kernel in $XT_WORKDIR/echofront and
+# puts it in every guest as /xt/modules/xen-echofront.ko (load it there
+# with xt_insmod).  When it could not, $XT_WORKDIR/echofront/FAILED says why.
+
+# xt_require_echofront — fail the scenario, with the build's reason,
+# unless the guests have xen-echofront.ko.
+xt_require_echofront() {
+    [ -f "${XT_WORKDIR:-}/echofront/linux/xen-echofront.ko" ] && return 0
+    xt_read_file "${XT_WORKDIR:-}/echofront/FAILED"
+    [ -n "$XT_FILE" ] || XT_FILE="tests/xen/run did not build it"
+    xt_fail "no xen-echofront.ko for the guests: ${XT_FILE%$'\n'}"
+}
