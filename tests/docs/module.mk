@@ -1,0 +1,3 @@
+# SPDX-License-Identifier: MIT
+# The documentation's commands, run as tests.
+TESTS += tests/docs/test-tutorial
