@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 #include <xen/io/xenbus.h>
 
 #include <xenbackd/front.h>

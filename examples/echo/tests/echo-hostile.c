@@ -9,7 +9,8 @@
  *   event-flood     100000 notifications with nothing on the ring, then
  *                   a PING that must still be answered
  *   req-prod-ahead  req_prod far past what the ring holds: the backend
- *                   must shut the device (Closing, its error node set)
+ *                   must shut the device (Closing, its error node set);
+ *                   then closes as a frontend does
  *   vanish          posts a PING, then exits without closing anything
  *
  * After each of the first four the device must still answer a PING.
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <xen/io/xenbus.h>
 
 #include <xenbackd/front.h>
@@ -131,6 +133,9 @@ int main(int argc, char **argv)
 		printf("echo-hostile: backend closed the device: %s\n",
 		       err ? err : "(no error node)");
 		free(err);
+		/* And the frontend's part of the close, as a guest's would. */
+		if (xbf_close(dev, TIMEOUT_MS))
+			die("closing");
 		xbf_free(dev);
 		return 0;
 	} else if (!strcmp(c, "vanish")) {
