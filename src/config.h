@@ -10,7 +10,7 @@
 
 enum hotplug_mode { HOTPLUG_TOOLSTACK, HOTPLUG_DAEMON };
 
-/* One xenstore name served by one class ("vbd3" served by the vbd class). */
+/* One xenstore name served by one class (NAME=CLASS in "classes"). */
 struct served_name {
 	char *name;
 	const struct xbd_class *class;

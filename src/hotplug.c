@@ -30,7 +30,7 @@ struct hotplug_run {
 	ev_timer timer;
 	unsigned int timeout;
 	bool timed_out;
-	char label[160];	/* "block-xenbackd add backend/vbd/5/51712" */
+	char label[160];	/* "SCRIPT add backend/CLASS/DOMID/DEVID" */
 	char tail[OUTPUT_TAIL];	/* the last bytes the script printed */
 	size_t tail_len;
 	hotplug_done_fn *done;

@@ -514,7 +514,7 @@ static void worker_main(const struct worker_spawn_args *a, int chan)
 	log_set_prefix(prefix);
 	log_forget_syslog_fd();
 	/*
-	 * "xbd vbd.3.51712": Linux's event channel driver names the IRQ of a
+	 * "xbd echo.3.0": Linux's event channel driver names the IRQ of a
 	 * bound port after the process, and a '/' in it makes the kernel
 	 * WARN (proc_mkdir of the IRQ's name). PR_SET_NAME keeps 15 chars.
 	 */

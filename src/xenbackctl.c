@@ -27,7 +27,7 @@ static void usage(FILE *f)
 "\n"
 "commands:\n"
 "  list        every device, its xenbus states and its worker\n"
-"  show DEV    one device in detail (DEV as in list, e.g. vbd/5/51712)\n"
+"  show DEV    one device in detail (DEV as in list: CLASS/DOMID/DEVID)\n"
 "  stats       per-ring counters: requests, bytes, errors, in flight\n");
 	attach_usage(f);
 	fprintf(f,

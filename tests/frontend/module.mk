@@ -22,4 +22,3 @@ TESTS += tests/frontend/lying-backend-test
 $(eval $(call program,tests/frontend/front-lib-check,tests/frontend/front-lib-check.c,$(XBDFRONT_LIB) $(XBDFRONT_LIBS)))
 $(O)/tests/frontend/front-lib-check: $(XBDFRONT_LIB)
 TESTS += tests/frontend/test-front-lib
-TESTS += tests/frontend/test-front-readme

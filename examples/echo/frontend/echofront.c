@@ -9,7 +9,6 @@
  * ring at once, over random bytes of one granted data page, and checks
  * every answer. Closes as Linux frontends do. Exit 0: all answers right.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,10 +79,6 @@ static int round_trip(struct xbf_dev *d, struct echo_front_ring *ring,
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "rounds", required_argument, NULL, 'n' },
-		{ "seconds", required_argument, NULL, 's' }, { 0 }
-	};
 	struct xbf_params p = { .class = "echo", .name = "echofront" };
 	long rounds = 100, seconds = 0;
 	struct echo_front_ring ring;
@@ -93,17 +88,17 @@ int main(int argc, char **argv)
 	uint8_t *page;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 'n')
-			rounds = atol(optarg);
-		else if (c == 's')
-			seconds = atol(optarg);
+	for (c = 1; c + 2 < argc && !strncmp(argv[c], "--", 2); c += 2) {
+		if (!strcmp(argv[c], "--rounds"))
+			rounds = atol(argv[c + 1]);
+		else if (!strcmp(argv[c], "--seconds"))
+			seconds = atol(argv[c + 1]);
 		else
-			return 2;
+			break;
 	}
-	if (optind + 1 != argc)
+	if (c + 1 != argc)
 		return fail(NULL, "usage: echofront [--rounds N] [--seconds S] DEVID");
-	p.devid = atoi(argv[optind]);
+	p.devid = atoi(argv[c]);
 	if (!(d = xbf_open(&p)))
 		return 1;
 	/* The handshake: Initialising, the backend's InitWait, our rings. */
