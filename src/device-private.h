@@ -25,6 +25,7 @@ enum conn {
 	CONN_CLOSING,	/* Closing written, waiting for the frontend */
 	CONN_CLOSED,	/* Closed written */
 	CONN_FAILED,	/* setup failed: waits for its removal */
+	CONN_FOREIGN,	/* found past Initialising without our mark: left alone */
 };
 
 enum hotplug_state {

@@ -26,13 +26,14 @@
 #include "device-private.h"
 #include "hotplug.h"
 #include "log.h"
+#include "owner.h"
 #include "store.h"
 
 const char *const conn_names[] = {
 	[CONN_NEW] = "new", [CONN_IDLE] = "waiting", [CONN_STARTING] = "starting",
 	[CONN_CONNECTED] = "connected", [CONN_DRAINING] = "draining",
 	[CONN_CLOSING] = "closing", [CONN_CLOSED] = "closed",
-	[CONN_FAILED] = "failed",
+	[CONN_FAILED] = "failed", [CONN_FOREIGN] = "foreign",
 };
 
 const char *const hp_names[] = {
@@ -451,6 +452,48 @@ static bool valid_frontend_path(const struct xbd_device *d, const char *p)
 	return true;
 }
 
+/*
+ * The mark of the devices this daemon serves: written into the backend
+ * directory (which only the backend domain may write) before the first
+ * InitWait, as "xenbackd <boot-id>". A device found past Initialising is
+ * taken over only with this boot's mark: one that another backend drives
+ * (the kernel's blkback, a second daemon, anything) or that a daemon of
+ * an earlier boot left is never touched.
+ */
+#define SERVED_BY_NODE "served-by"
+static char served_by[64];
+
+static void load_identity(void)
+{
+	snprintf(served_by, sizeof(served_by), "xenbackd %s", owner_boot_id());
+}
+
+/* Whether the device carries this daemon's mark (this boot's). */
+static bool device_is_ours(struct xbd_device *d)
+{
+	char *v = xbd_backend_read(d, SERVED_BY_NODE);
+	bool ours = v && !strcmp(v, served_by);
+
+	free(v);
+	return ours;
+}
+
+static void leave_foreign(struct xbd_device *d, long be_state)
+{
+	char *v = xbd_backend_read(d, SERVED_BY_NODE);
+
+	d->conn = CONN_FOREIGN;
+	snprintf(d->last_error, sizeof(d->last_error),
+		 "not ours: found %s %s; left alone", xenbus_state_name(be_state),
+		 v ? "with another daemon's mark" : "without our mark");
+	xbd_log(XBD_WARN, "%s: found %s %s (%s): another backend serves it, "
+		"or a daemon of an earlier boot left it; leaving it alone",
+		d->name, xenbus_state_name(be_state),
+		v ? "with the mark" : "without the mark of xenbackd",
+		v ? v : SERVED_BY_NODE " absent");
+	free(v);
+}
+
 static void fail_setup(struct xbd_device *d)
 {
 	d->conn = CONN_FAILED;
@@ -469,6 +512,10 @@ static void device_setup(struct xbd_device *d, long be_state)
 
 	if (!backend_online(d))
 		return;		/* being taken down: not ours to start */
+	if (be_state > XenbusStateInitialising && !device_is_ours(d)) {
+		leave_foreign(d, be_state);
+		return;
+	}
 	if (xbd_backend_read_uint(d, "frontend-id", UINT_MAX, &fid)) {
 		if (errno == ENOENT)
 			return;	/* not all written yet */
@@ -530,6 +577,14 @@ static void device_setup(struct xbd_device *d, long be_state)
 		d->conn = CONN_CLOSED;
 		break;
 	default:
+		/* Ours from now on: a restarted daemon takes it over. */
+		if (xbd_backend_write(d, SERVED_BY_NODE, "%s", served_by)) {
+			if (errno != ENOENT)
+				device_error(d, errno, "writing %s: %s",
+					     SERVED_BY_NODE, strerror(errno));
+			fail_setup(d);
+			return;
+		}
 		/* libxl gives us 10 s to get here before it gives up. */
 		write_state(d, XenbusStateInitWait);
 		d->conn = CONN_IDLE;
@@ -702,15 +757,18 @@ static void device_step(struct xbd_device *d)
 
 	be_state = device_backend_long(d, "state");
 	if (be_state < 0 && !store_exists(d->bpath)) {
-		if (d->conn == CONN_NEW)
+		if (d->conn == CONN_NEW || d->conn == CONN_FOREIGN)
 			free_device(d);
 		else
 			device_remove(d, "backend directory removed");
 		return;
 	}
+	if (d->conn == CONN_FOREIGN)
+		return;		/* never ours: only its removal is followed */
 	if (d->conn == CONN_NEW) {
 		device_setup(d, be_state);
-		if (d->conn == CONN_NEW || d->conn == CONN_FAILED)
+		if (d->conn == CONN_NEW || d->conn == CONN_FAILED ||
+		    d->conn == CONN_FOREIGN)
 			return;
 		be_state = device_backend_long(d, "state");
 	}
@@ -722,6 +780,7 @@ static void device_step(struct xbd_device *d)
 
 	switch (d->conn) {
 	case CONN_NEW:
+	case CONN_FOREIGN:
 		return;
 	case CONN_FAILED:
 		if (!online && !frontend_wants_connection(fe)) {
@@ -954,6 +1013,7 @@ int devices_start(struct ev_loop *l)
 	char token[16];
 
 	loop = l;
+	load_identity();
 	ev_timer_init(&flush_timer, flush_dirty, 0, 0);
 	bases = calloc(xbd_config->nr_names, sizeof(*bases));
 	if (!bases)

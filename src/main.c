@@ -24,6 +24,7 @@
 #include "device.h"
 #include "log.h"
 #include "notify.h"
+#include "owner.h"
 #include "store.h"
 #include "worker.h"
 
@@ -264,7 +265,8 @@ int main(int argc, char **argv)
 
 	/* Everything that can fail at start does so before we detach. */
 	if (take_lock(config.run_dir, &lock_fd) ||
-	    take_workers_lock(&config, &workers_lock_fd) || store_open())
+	    take_workers_lock(&config, &workers_lock_fd) || store_open() ||
+	    owner_check_home())
 		goto out;
 	worker_set_lock_fd(workers_lock_fd);
 	snprintf(sock_path, sizeof(sock_path), "%s/%s", config.run_dir,
@@ -282,6 +284,7 @@ int main(int argc, char **argv)
 		log_init(true, effective_level(&config));
 	}
 	write_pid(lock_fd);
+	owner_claim_home(config.run_dir);
 	if (control_open(loop, sock_path))
 		goto out;
 
