@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# xt-timeout: 300
+# xt-timeout: 600
 # The echo example's Linux kernel frontend (examples/echo/linux,
 # xen-echofront.ko) in a PV guest, against a backend played by hand in
 # dom0 with xenstore-write, as a toolstack and a backend would:
@@ -19,17 +19,24 @@
 #      connects; a run against this silent backend times out with its
 #      requests counted in flight, the next is refused (busy); the device
 #      removed again, with those requests still out;
-#   4. echo_data_test: the data path against xenbackd's echo class --
-#      skipped, with the reason logged, while xenbackd has no such class;
-#   5. rmmod, and neither dom0's nor the guest's kernel log has a WARNING,
-#      BUG or Oops.
+#   4. against xenbackd's echo class, the tutorial's real-Xen commands as
+#      written (docs/writing-a-driver-pair.md, section 9: the sh-xen-dom0
+#      blocks here, the sh-xen-guest blocks in the guest): the daemon,
+#      `xenbackctl attach`, insmod, 100 rounds with every answer checked
+#      by the module, the counters on both sides, `xenbackctl detach`,
+#      rmmod; between them xenbackd is stopped and started again under
+#      300 rounds of traffic, which finish with every answer right;
+#   5. attach again, insmod again, a run; the guest's kernel log is clean;
+#   6. `xl destroy` in the middle of traffic: the backend closes, detach
+#      cleans up, xenbackd keeps nothing of the guest and still answers;
+#      dom0's kernel log has no WARNING, BUG or Oops.
 . "$XT_TESTDIR/lib.sh"
 
 xt_require_echofront
 dom0_dmesg_lines=$(dmesg | wc -l)
 
 script=$XT_SCRATCH/echo-guest.sh
-cat >"$script" <<'EOF'
+cat >"$script.body" <<'EOF'
 KO=/xt/modules/xen-echofront.ko
 D=/sys/bus/xen/devices/echo-0
 [ -f $KO ] || xt_fail "no $KO in the guest image"
@@ -119,27 +126,74 @@ xt_wait_go removed2 60 >/dev/null
 until_ok 30 "$D to go" gone
 xt_step removed2
 
-# 4. The data path, if dom0 has a backend for it (echo_data_test).
-mode=$(xt_wait_go data 120)
-if [ "$mode" = run ]; then
-    until_ok 60 "$D to connect" is_connected
-    xt_result conn4 "$(cat $D/connection)"
-    if echo 50 >$D/run 2>/tmp/run.err; then
-        xt_result data_run ok
-    else
-        xt_result data_run "failed: $(cat /tmp/run.err)"
-    fi
-    xt_result data_stats "$(cat $D/stats)"
-    xt_step data-done
-    xt_wait_go removed3 60 >/dev/null
-    until_ok 30 "$D to go" gone
-fi
-
-# 5. Unload; the kernel log must be clean.
+# 4. The tutorial's guest blocks (docs/writing-a-driver-pair.md, section
+# 9) against xenbackd, a restart of the daemon under traffic between them.
 unload
+xt_wait_go tutorial1 120 >/dev/null
+tut() {     # N -- guest block N in /xt/modules, every command checked
+    ( cd /xt/modules && set -e && tut_guest_$1 ) >/tmp/tut$1.out 2>&1
+    rc=$?
+    sed "s/^/XT-TUT$1| /" /tmp/tut$1.out
+    [ $rc = 0 ] || xt_fail "the tutorial's guest block $1 failed (exit $rc)"
+}
+tut 1
+xt_result tut_conn "$(grep '^connected=' /tmp/tut1.out)"
+xt_result tut_stats "$(grep '^requests=' /tmp/tut1.out)"
+xt_step tutorial1
+
+# 300 rounds while dom0 stops and starts xenbackd.
+xt_wait_go traffic 60 >/dev/null
+( if echo 300 >$D/run 2>/tmp/run.err; then echo ok; else echo "failed: $(cat /tmp/run.err)"; fi ) >/tmp/run.rc &
+runner=$!
+xt_step traffic
+wait $runner
+xt_result restart_run "$(cat /tmp/run.rc)"
+xt_result restart_stats "$(cat $D/stats)"
+xt_step traffic-done
+
+xt_wait_go tutorial2 60 >/dev/null
+tut 2
+loaded && xt_fail "xen_echofront still loaded after the tutorial's rmmod"
+xt_step tutorial2
+
+# 5. Reloaded against xenbackd: a new device, insmod, a short run.
+xt_wait_go attached3 60 >/dev/null
+load
+until_ok 30 "$D to connect after the reload" is_connected
+if echo 20 >$D/run 2>/tmp/run.err; then
+    xt_result reload_run ok
+else
+    xt_result reload_run "failed: $(cat /tmp/run.err)"
+fi
+xt_result reload_stats "$(cat $D/stats)"
+
+# 6. The kernel log must be clean; then traffic until dom0 destroys us.
 dmesg | grep -iE 'echo|xenbus' | sed 's/^/XT-DMESG /'
 xt_result guest_bad_log "$(dmesg | grep -cE 'WARNING:|BUG:|Oops|Call Trace')"
+xt_step flooding
+echo 100000 >$D/run
+xt_fail "10000 rounds finished before dom0 destroyed the guest"
 EOF
+
+# The tutorial's commands for real Xen (docs/writing-a-driver-pair.md,
+# section 9): each sh-xen-dom0 block to tut-dom0-N.sh, run here by
+# tut_dom0; each sh-xen-guest block becomes the guest's tut_guest_N.
+awk -v dir="$XT_SCRATCH" '
+    /^```sh-xen-(dom0|guest)$/ { side = substr($0, 11); f = dir "/tut-" side "-" (++n[side]) ".sh"; next }
+    /^```/ && f { close(f); f = ""; next }
+    f { print > f }
+' "$XT_ROOT/docs/writing-a-driver-pair.md" || xt_fail "reading the tutorial"
+for n in 1 2; do
+    [ -s "$XT_SCRATCH/tut-guest-$n.sh" ] || xt_fail "no sh-xen-guest block $n in the tutorial"
+done
+{
+    for n in 1 2; do
+        printf 'tut_guest_%s() {\n' "$n"
+        cat "$XT_SCRATCH/tut-guest-$n.sh"
+        printf '}\n'
+    done
+    cat "$script.body"
+} >"$script"
 
 xt_guest_start e "$script" || xt_fail "xl create"
 domid=$(xt_domid e)
@@ -256,52 +310,93 @@ xt_guest_wait_step e removed2 60 || xt_fail "the device did not go the second ti
 xt_log "ring-refs: $first_ring, then $RING_REF after two reloads"
 
 # ---------------------------------------------------------------- data
-# echo_data_test — the whole protocol, once xenbackd has the echo class
-# (examples/echo: PING, SUM, REVERSE on granted pages): xenbackd serves
-# backend/echo, the device is created as a toolstack would (xenbackd
-# writes feature-reverse and InitWait itself), the guest runs rounds of
-# the three requests with every answer checked (sysfs "run"), then the
-# device is removed as libxl does.  Skipped, with the reason logged,
-# while this build's xenbackd refuses "classes = echo".
-echo_data_test() {
-    local rounds=50 stats want
-    if [ ! -x "$XT_ROOT/build/xenbackd" ]; then
-        xt_log "SKIP echo_data_test: no $XT_ROOT/build/xenbackd (build the project first)"
-        xt_guest_go e data skip
-        return 0
-    fi
-    if ! xt_xenbackd_up "classes = echo"; then
-        if grep -q "no device class 'echo' in this build" "$XT_XENBACKD_LOG" 2>/dev/null; then
-            xt_log "SKIP echo_data_test: this xenbackd has no echo class yet (\"no device class 'echo' in this build\")"
-            xt_guest_go e data skip
-            return 0
-        fi
-        xt_fail "xenbackd did not start with classes = echo"
-    fi
-    echo_create
-    xt_xs_wait "$FE/state" '^4$' 60 || { xt_guest_go e data skip; xt_fail "the frontend did not connect to xenbackd"; }
-    xt_guest_go e data run
-    xt_guest_wait_step e data-done 180 || xt_fail "the guest's echo rounds did not finish"
-    echo_remove
-    xt_guest_go e removed3
-    xt_guest_results e
-    stats=${XT_RESULT[data_stats]:-}
-    xt_log "data: run ${XT_RESULT[data_run]:-}; $stats; ${XT_RESULT[conn4]:-}"
-    want=$(( rounds * 3 ))      # xenbackd's echo class offers feature-reverse
-    [ "${XT_RESULT[data_run]:-}" = ok ] || bad "data run: ${XT_RESULT[data_run]:-none}"
-    [ "$stats" = "requests=$want ok=$want errors=0 bad_responses=0" ] ||
-        bad "data stats '$stats', want $want requests all ok"
-    xt_wait_backends_gone "$domid" 30 || failed+=("backend directories left")
-    xt_xenbackd_check_domain_gone "$domid" || failed+=("xenbackd kept something of domain $domid")
+# The tutorial's dom0 blocks, in this shell from the source tree: xenbackd
+# with the echo class, `xenbackctl attach` and `detach`.
+# tut_dom0 N -- run dom0 block N; any failing command fails the scenario.
+tut_dom0() {
+    local f=$XT_SCRATCH/tut-dom0-$1.sh
+    [ -s "$f" ] || xt_fail "no sh-xen-dom0 block $1 in the tutorial"
+    xt_log "tutorial, dom0 block $1"
+    cd "$XT_ROOT" || xt_fail "cd $XT_ROOT"
+    # shellcheck disable=SC2064
+    trap "xt_log 'FAIL: a command of the tutorial dom0 block $1 failed'" ERR
+    set -e -x
+    . "$f"
+    set +e +x
+    trap - ERR
+    cd "$XT_SCRATCH" || xt_fail "cd $XT_SCRATCH"
 }
-echo_data_test
-
-# 5. The end.
-xt_guest_wait_end e 60 || xt_fail "the guest did not end"
+# echo_wait_gone SECONDS -- detach removed both directories (and the
+# backend's parent, left empty); the guest's console device stays.
+echo_wait_gone() {
+    _echo_gone() {
+        ! xenstore-exists "/local/domain/0/backend/echo/$domid" 2>/dev/null &&
+            ! xenstore-exists "$FE" 2>/dev/null
+    }
+    XT_POLL=0.5 xt_wait_for "$1" "backend/echo/$domid and $FE to go" _echo_gone
+}
+GUEST=$(xt_guest_name e)
+tut_dom0 1
+xt_on_exit "cp '$D/xenbackd.log' '$XT_OUT/xenbackd.log' 2>/dev/null"
+XT_XENBACKD_PID=$XENBACKD XT_XENBACKD_RUNDIR=$D/run XT_XENBACKD_LOG=$D/xenbackd.log
+xt_guest_go e tutorial1
+xt_guest_wait_step e tutorial1 120 || xt_fail "the tutorial's first guest block failed"
 xt_guest_results e
-[ "${XT_RESULT_STATUS:-}" = 0 ] || bad "guest script status '${XT_RESULT_STATUS:-none}'"
-[ "${XT_RESULT[guest_bad_log]:-}" = 0 ] ||
-    bad "guest kernel log has ${XT_RESULT[guest_bad_log]:-?} WARNING/BUG/Oops lines"
+xt_log "guest: $(r tut_conn); $(r tut_stats)"
+[[ $(r tut_conn) == "connected=1 feature-reverse=1 ring-ref="*" in-flight=0" ]] ||
+    bad "sysfs connection with xenbackd: '$(r tut_conn)'"
+[ "$(r tut_stats)" = "requests=300 ok=300 errors=0 bad_responses=0" ] ||
+    bad "100 rounds: guest stats '$(r tut_stats)', want 300 requests all ok"
+json=$(xt_xenbackctl --json stats)
+[[ $json == *'"requests":300,"errors":0,'* && $json == *'"reversed":100'* ]] ||
+    bad "xenbackctl stats after 100 rounds: $json"
+
+# Restart under traffic: the new daemon takes the ring over where the old
+# one left it; every one of the guest's answers is still right.
+xt_guest_go e traffic
+xt_guest_wait_step e traffic 60 || xt_fail "the guest did not start its traffic"
+xt_sleep 2
+xt_xenbackd_stop || bad "xenbackd did not stop cleanly under traffic"
+"$XT_ROOT/build/xenbackd" --foreground --config "$D/xenbackd.conf" 2>>"$D/xenbackd.log" &
+XENBACKD=$! XT_XENBACKD_PID=$!
+XT_POLL=0.5 xt_wait_for 15 "the new xenbackd to answer" xt_xenbackctl list ||
+    xt_fail "xenbackd did not start again"
+xt_guest_wait_step e traffic-done 180 || xt_fail "the guest's traffic did not end"
+xt_guest_results e
+xt_log "across the restart: $(r restart_run); $(r restart_stats)"
+[ "$(r restart_run)" = ok ] || bad "300 rounds across a restart: $(r restart_run)"
+[ "$(r restart_stats)" = "requests=1200 ok=1200 errors=0 bad_responses=0" ] ||
+    bad "guest stats after the restart '$(r restart_stats)', want 1200 requests all ok"
+
+tut_dom0 2
+xt_guest_go e tutorial2
+xt_guest_wait_step e tutorial2 60 || xt_fail "the tutorial's second guest block failed"
+echo_wait_gone 30 || bad "device directories left after detach"
+xt_xenbackd_check_domain_gone "$domid" || bad "xenbackd kept something of domain $domid after detach"
+
+# Reload: a new device, a new insmod, a run.
+"$XT_XENBACKCTL" attach echo "$domid" 0 --wait --timeout 10 || xt_fail "attach after the tutorial"
+xt_guest_go e attached3
+xt_guest_wait_step e flooding 90 || xt_fail "the run after a reload did not finish"
+xt_guest_results e
+[ "$(r reload_run)" = ok ] && [ "$(r reload_stats)" = "requests=60 ok=60 errors=0 bad_responses=0" ] ||
+    bad "20 rounds after a reload: $(r reload_run); '$(r reload_stats)'"
+[ "$(r guest_bad_log)" = 0 ] || bad "guest kernel log has $(r guest_bad_log) WARNING/BUG/Oops lines"
+
+# xl destroy in the middle of traffic: the device goes, xenbackd keeps
+# nothing of the guest and serves on.
+xt_sleep 3
+xl destroy "$(xt_guest_name e)" || xt_fail "xl destroy"
+# libxl removes only the devices it made; this one is the attach tool's,
+# so its detach cleans up, as an operator's would.
+xt_xs_wait "$BE/state" '^6$' 30 || bad "the backend did not close after xl destroy"
+"$XT_XENBACKCTL" detach echo "$domid" 0 --timeout 10 || bad "detach after xl destroy"
+echo_wait_gone 30 || bad "device directories left after xl destroy and detach"
+xt_xenbackd_check_domain_gone "$domid" 30 || bad "xenbackd kept something of domain $domid after xl destroy"
+[ "$(xt_gntdev_maps "$XENBACKD")" = 0 ] || bad "xenbackd still maps grants after the guest is gone"
+xt_xenbackctl list >/dev/null || bad "xenbackd does not answer after xl destroy"
+tut_dom0 3
+
 dom0_bad=$(dmesg | tail -n +"$(( dom0_dmesg_lines + 1 ))" | grep -E 'WARNING:|BUG:|Oops|Call Trace')
 [ -z "$dom0_bad" ] || bad "dom0 kernel log: $dom0_bad"
 if [ ${#failed[@]} -gt 0 ]; then
