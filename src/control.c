@@ -153,6 +153,17 @@ static void client_timeout(struct ev_loop *l, ev_timer *t, int revents)
 	client_free(t->data);
 }
 
+/* A refused client learns why; best effort, it may be gone already. */
+static void refuse(int fd, const char *why)
+{
+	char line[96];
+	int n = snprintf(line, sizeof(line), "error: %s\n", why);
+
+	if (send(fd, line, n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		xbd_log(XBD_DEBUG, "control: refusal not sent: %s", strerror(errno));
+	close(fd);
+}
+
 static void resume_accepting(struct ev_loop *l, ev_timer *t, int revents)
 {
 	ev_io_start(l, &listen_w);
@@ -202,14 +213,15 @@ static void accept_client(struct ev_loop *l, ev_io *io, int revents)
 	    cred.uid != 0) {
 		xbd_log(XBD_WARN, "control: refused a client with uid %d",
 			(int)cred.uid);
-		close(fd);
+		refuse(fd, "permission denied: the control socket is for root");
 		return;
 	}
 	for (slot = 0; slot < MAX_CLIENTS && clients[slot]; slot++)
 		;
 	c = slot < MAX_CLIENTS ? calloc(1, sizeof(*c)) : NULL;
 	if (!c) {
-		close(fd);
+		refuse(fd, slot < MAX_CLIENTS ? "out of memory" :
+		       "too many control clients, try again");
 		return;
 	}
 	clients[slot] = c;

@@ -103,7 +103,7 @@ int main(int argc, char **argv)
 	char chunk[4096], *body;
 	double timeout = DEFAULT_TIMEOUT;
 	ssize_t n;
-	int c, fd;
+	int c, fd, write_err = 0;
 
 	/* attach and detach have options of their own and no socket. */
 	if (argc > 1 && !strcmp(argv[1], "attach"))
@@ -157,6 +157,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	strcpy(sa.sun_path, sock);
+	/* A daemon that refuses us closes the socket: say so, do not die. */
+	signal(SIGPIPE, SIG_IGN);
 	arm_timeout(timeout, sock);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
@@ -164,16 +166,25 @@ int main(int argc, char **argv)
 			sock, strerror(errno));
 		return 1;
 	}
-	if (write(fd, req.data, req.len) != (ssize_t)req.len) {
-		fprintf(stderr, "xenbackctl: %s: %s\n", sock, strerror(errno));
-		return 1;
-	}
+	/* If refused, the daemon may still have said why: read on. */
+	if (write(fd, req.data, req.len) != (ssize_t)req.len)
+		write_err = errno ? errno : EIO;
 	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
 		buf_printf(&reply, "%.*s", (int)n, chunk);
+	/* A reset after the reply: the daemon closed with our request unread. */
+	if (n < 0 && errno == ECONNRESET && reply.data)
+		n = 0;
 	close(fd);
 	buf_free(&req);
-	if (n < 0 || reply.failed || !reply.data) {
-		fprintf(stderr, "xenbackctl: no reply from xenbackd\n");
+	if (n < 0 || reply.failed) {
+		fprintf(stderr, "xenbackctl: reading the reply from %s: %s\n", sock,
+			reply.failed ? strerror(ENOMEM) : strerror(errno));
+		return 1;
+	}
+	if (!reply.data) {
+		fprintf(stderr, "xenbackctl: xenbackd at %s closed the connection "
+			"without a reply%s%s\n", sock, write_err ? ": " : "",
+			write_err ? strerror(write_err) : "");
 		return 1;
 	}
 	body = strchr(reply.data, '\n');
