@@ -127,7 +127,12 @@ static void client_ready(struct ev_loop *l, ev_io *io, int revents)
 	}
 	c->in_len += n;
 	c->in[c->in_len] = '\0';
-	nl = strchr(c->in, '\n');
+	nl = memchr(c->in, '\n', c->in_len);
+	/* strchr and strtok would stop at a NUL and wait for more. */
+	if (memchr(c->in, '\0', nl ? (size_t)(nl - c->in) : c->in_len)) {
+		buf_printf(&c->out, "error: NUL byte in the request\n");
+		goto reply;
+	}
 	if (!nl) {
 		if (c->in_len == sizeof(c->in) - 1) {
 			buf_printf(&c->out, "error: request too long\n");
