@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <ev.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -22,6 +23,9 @@
 #define MAX_CLIENTS 16
 #define MAX_REQUEST 512
 #define CLIENT_TIMEOUT 5.0
+/* Out of fds: how long the listener rests, how often that is logged. */
+#define ACCEPT_BACKOFF 0.5
+#define ACCEPT_LOG_INTERVAL 60.0
 
 struct client {
 	int fd;
@@ -35,6 +39,9 @@ struct client {
 
 static int listen_fd = -1;
 static ev_io listen_w;
+static ev_timer backoff_w;
+static ev_tstamp last_accept_log = -ACCEPT_LOG_INTERVAL;
+static bool accept_failing;
 static char *socket_path;
 static struct client *clients[MAX_CLIENTS];
 static struct ev_loop *loop;
@@ -120,7 +127,12 @@ static void client_ready(struct ev_loop *l, ev_io *io, int revents)
 	}
 	c->in_len += n;
 	c->in[c->in_len] = '\0';
-	nl = strchr(c->in, '\n');
+	nl = memchr(c->in, '\n', c->in_len);
+	/* strchr and strtok would stop at a NUL and wait for more. */
+	if (memchr(c->in, '\0', nl ? (size_t)(nl - c->in) : c->in_len)) {
+		buf_printf(&c->out, "error: NUL byte in the request\n");
+		goto reply;
+	}
 	if (!nl) {
 		if (c->in_len == sizeof(c->in) - 1) {
 			buf_printf(&c->out, "error: request too long\n");
@@ -146,6 +158,41 @@ static void client_timeout(struct ev_loop *l, ev_timer *t, int revents)
 	client_free(t->data);
 }
 
+/* A refused client learns why; best effort, it may be gone already. */
+static void refuse(int fd, const char *why)
+{
+	char line[96];
+	int n = snprintf(line, sizeof(line), "error: %s\n", why);
+
+	if (send(fd, line, n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		xbd_log(XBD_DEBUG, "control: refusal not sent: %s", strerror(errno));
+	close(fd);
+}
+
+static void resume_accepting(struct ev_loop *l, ev_timer *t, int revents)
+{
+	ev_io_start(l, &listen_w);
+}
+
+/*
+ * accept failed for want of fds or memory: the client stays queued and
+ * the listener readable, so retrying at once would spin. Rest a while;
+ * say so once a minute at most.
+ */
+static void back_off(struct ev_loop *l, int err)
+{
+	if (ev_now(l) - last_accept_log >= ACCEPT_LOG_INTERVAL) {
+		xbd_log(XBD_ERROR, "control: cannot accept a client: %s "
+			"(retrying every %g s; said at most once a minute)",
+			strerror(err), ACCEPT_BACKOFF);
+		last_accept_log = ev_now(l);
+	}
+	accept_failing = true;
+	ev_io_stop(l, &listen_w);
+	ev_timer_set(&backoff_w, ACCEPT_BACKOFF, 0);
+	ev_timer_start(l, &backoff_w);
+}
+
 static void accept_client(struct ev_loop *l, ev_io *io, int revents)
 {
 	struct ucred cred;
@@ -155,20 +202,31 @@ static void accept_client(struct ev_loop *l, ev_io *io, int revents)
 	int fd;
 
 	fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	if (fd < 0)
+	if (fd < 0) {
+		/* Nothing queued, or a client that left: nothing to do. */
+		if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
+			return;
+		/* EMFILE, ENFILE, ENOBUFS, ENOMEM, or worse: never spin. */
+		back_off(l, errno);
 		return;
+	}
+	if (accept_failing) {
+		xbd_log(XBD_INFO, "control: accepting clients again");
+		accept_failing = false;
+	}
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) ||
 	    cred.uid != 0) {
 		xbd_log(XBD_WARN, "control: refused a client with uid %d",
 			(int)cred.uid);
-		close(fd);
+		refuse(fd, "permission denied: the control socket is for root");
 		return;
 	}
 	for (slot = 0; slot < MAX_CLIENTS && clients[slot]; slot++)
 		;
 	c = slot < MAX_CLIENTS ? calloc(1, sizeof(*c)) : NULL;
 	if (!c) {
-		close(fd);
+		refuse(fd, slot < MAX_CLIENTS ? "out of memory" :
+		       "too many control clients, try again");
 		return;
 	}
 	clients[slot] = c;
@@ -202,6 +260,7 @@ int control_open(struct ev_loop *l, const char *path)
 	socket_path = strdup(path);
 	ev_io_init(&listen_w, accept_client, listen_fd, EV_READ);
 	ev_io_start(loop, &listen_w);
+	ev_timer_init(&backoff_w, resume_accepting, ACCEPT_BACKOFF, 0);
 	return 0;
 fail:
 	xbd_log(XBD_ERROR, "control socket %s: %s", path, strerror(errno));
@@ -218,6 +277,7 @@ void control_close(struct ev_loop *l)
 			client_free(clients[i]);
 	if (listen_fd >= 0) {
 		ev_io_stop(l, &listen_w);
+		ev_timer_stop(l, &backoff_w);
 		close(listen_fd);
 		listen_fd = -1;
 	}

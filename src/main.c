@@ -29,12 +29,16 @@
 #include "worker.h"
 
 #define LOCK_NAME "xenbackd.pid"
+/* How often we make sure that xenstored still answers. */
+#define XENSTORE_PROBE_INTERVAL 1.0
 
 static struct config config;
 static int verbose;
 static struct ev_loop *loop;
 static ev_signal sig_term, sig_int, sig_hup;
+static ev_timer xenstore_probe;
 static bool stopping;
+static int exit_status;
 static bool explicit_config;	/* --config given: the file must exist */
 
 static void usage(FILE *f)
@@ -174,7 +178,7 @@ static void all_drained(void)
 	ev_break(loop, EVBREAK_ALL);
 }
 
-static void on_stop(struct ev_loop *l, ev_signal *w, int revents)
+static void stop(struct ev_loop *l, const char *why)
 {
 	if (stopping) {
 		xbd_log(XBD_INFO, "already stopping, waiting for workers to drain");
@@ -182,12 +186,33 @@ static void on_stop(struct ev_loop *l, ev_signal *w, int revents)
 	}
 	stopping = true;
 	xbd_log(XBD_INFO, "%s: stopping (devices stay as they are for the "
-		"next start)", strsignal(w->signum));
+		"next start)", why);
 	notify_service_manager("STOPPING=1");
+	ev_timer_stop(l, &xenstore_probe);
 	control_close(l);
 	devices_shutdown(all_drained);
 }
 
+static void on_stop(struct ev_loop *l, ev_signal *w, int revents)
+{
+	stop(l, strsignal(w->signum));
+}
+
+/*
+ * libxenstore's reader thread sees xenstored go away but tells no one:
+ * the watch fd just never becomes readable again. So we ask a question
+ * that always has an answer. Without xenstore the daemon can do nothing:
+ * it stops as on SIGTERM and exits non-zero for systemd to restart it.
+ */
+static void probe_xenstore(struct ev_loop *l, ev_timer *t, int revents)
+{
+	if (!store_ping())
+		return;
+	xbd_log(XBD_ERROR, "lost the connection to xenstore (%s): exiting, to "
+		"be restarted", strerror(errno));
+	exit_status = 1;
+	stop(l, "no xenstore");
+}
 static void on_reload(struct ev_loop *l, ev_signal *w, int revents)
 {
 	struct config fresh;
@@ -251,6 +276,10 @@ int main(int argc, char **argv)
 	}
 
 	signal(SIGPIPE, SIG_IGN);
+	/* Would end the daemon by default; they mean nothing to it. */
+	signal(SIGALRM, SIG_IGN);
+	signal(SIGUSR1, SIG_IGN);
+	signal(SIGUSR2, SIG_IGN);
 	/* The classes registered themselves before main; any refused? */
 	if (classes_check())
 		return 1;
@@ -302,14 +331,18 @@ int main(int argc, char **argv)
 		config.hotplug == HOTPLUG_DAEMON ? "daemon" : "toolstack",
 		config.worker_user);
 	notify_service_manager("READY=1");
+	ev_timer_init(&xenstore_probe, probe_xenstore, XENSTORE_PROBE_INTERVAL,
+		      XENSTORE_PROBE_INTERVAL);
+	ev_timer_start(loop, &xenstore_probe);
 
 	ev_run(loop, 0);
-	rc = 0;
+	rc = exit_status;
 out:
 	control_close(loop);
 	devices_free_all();
 	store_close(loop);
 	if (loop) {
+		ev_timer_stop(loop, &xenstore_probe);
 		ev_signal_stop(loop, &sig_term);
 		ev_signal_stop(loop, &sig_int);
 		ev_signal_stop(loop, &sig_hup);

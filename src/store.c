@@ -110,6 +110,14 @@ void store_close(struct ev_loop *loop)
 	xsh = NULL;
 }
 
+int store_ping(void)
+{
+	char *path = xs_get_domain_path(xsh, own_domid);
+
+	free(path);
+	return path ? 0 : -1;
+}
+
 unsigned int store_own_domid(void)
 {
 	return own_domid;

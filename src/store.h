@@ -17,6 +17,11 @@ int store_open(void);
 /* Starts delivering watch events to fn from the loop. */
 int store_start_events(struct ev_loop *loop, store_watch_fn *fn);
 void store_close(struct ev_loop *loop);
+/*
+ * 0 if xenstored answers a request that always has an answer; -1 with
+ * errno when the connection is lost (libxenstore says nothing else).
+ */
+int store_ping(void);
 
 unsigned int store_own_domid(void);
 /* "/local/domain/<own domid>" */

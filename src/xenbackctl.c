@@ -7,17 +7,63 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "attach.h"
 #include "buf.h"
 #include "control.h"
+
+#define DEFAULT_TIMEOUT 10.0
+
+/* Said by the SIGALRM handler, which may only write(2) and _exit. */
+static char timeout_msg[PATH_MAX + 128];
+static size_t timeout_len;
+
+static void timed_out(int sig)
+{
+	ssize_t n = write(2, timeout_msg, timeout_len);
+
+	(void)n;
+	_exit(1);
+}
+
+/*
+ * Bounds the whole exchange (a connect blocks while the daemon's queue is
+ * full): a daemon that is stuck or out of fds must not hang the caller.
+ */
+static void arm_timeout(double seconds, const char *sock)
+{
+	struct itimerval it = { 0 };
+	struct sigaction sa = { .sa_handler = timed_out };
+
+	if (seconds <= 0)
+		return;
+	snprintf(timeout_msg, sizeof(timeout_msg), "xenbackctl: no reply from "
+		 "xenbackd at %s within %g s (stuck or overloaded? see its log)\n",
+		 sock, seconds);
+	timeout_len = strlen(timeout_msg);
+	sigaction(SIGALRM, &sa, NULL);
+	it.it_value.tv_sec = (time_t)seconds;
+	it.it_value.tv_usec = (suseconds_t)((seconds - (double)it.it_value.tv_sec) * 1e6);
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+static bool parse_timeout(const char *s, double *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtod(s, &end);
+	return !errno && end != s && !*end && *out >= 0 && *out <= 86400;
+}
 
 static void usage(FILE *f)
 {
@@ -34,8 +80,10 @@ static void usage(FILE *f)
 "\n"
 "  -s, --socket PATH  control socket (default %s/%s)\n"
 "  -j, --json         JSON output\n"
+"  -t, --timeout S    give up after S seconds (default %g; 0: wait forever)\n"
 "  -h, --help         show this help\n"
-"  -V, --version      show the version\n", RUNDIR, CONTROL_SOCKET_NAME);
+"  -V, --version      show the version\n", RUNDIR, CONTROL_SOCKET_NAME,
+		DEFAULT_TIMEOUT);
 }
 
 int main(int argc, char **argv)
@@ -43,6 +91,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "timeout", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -52,18 +101,26 @@ int main(int argc, char **argv)
 	struct buf req = { 0 }, reply = { 0 };
 	bool json = false;
 	char chunk[4096], *body;
+	double timeout = DEFAULT_TIMEOUT;
 	ssize_t n;
-	int c, fd;
+	int c, fd, write_err = 0;
 
 	/* attach and detach have options of their own and no socket. */
 	if (argc > 1 && !strcmp(argv[1], "attach"))
 		return attach_main(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "detach"))
 		return detach_main(argc - 1, argv + 1);
-	while ((c = getopt_long(argc, argv, "s:jhV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:jt:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': sock = optarg; break;
 		case 'j': json = true; break;
+		case 't':
+			if (!parse_timeout(optarg, &timeout)) {
+				fprintf(stderr, "xenbackctl: --timeout wants seconds "
+					"(0 to 86400), not '%s'\n", optarg);
+				return 2;
+			}
+			break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("xenbackctl %s\n", XBD_VERSION); return 0;
 		default: usage(stderr); return 2;
@@ -100,22 +157,34 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	strcpy(sa.sun_path, sock);
+	/* A daemon that refuses us closes the socket: say so, do not die. */
+	signal(SIGPIPE, SIG_IGN);
+	arm_timeout(timeout, sock);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
 		fprintf(stderr, "xenbackctl: cannot reach xenbackd at %s: %s\n",
 			sock, strerror(errno));
 		return 1;
 	}
-	if (write(fd, req.data, req.len) != (ssize_t)req.len) {
-		fprintf(stderr, "xenbackctl: %s: %s\n", sock, strerror(errno));
-		return 1;
-	}
+	/* If refused, the daemon may still have said why: read on. */
+	if (write(fd, req.data, req.len) != (ssize_t)req.len)
+		write_err = errno ? errno : EIO;
 	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
 		buf_printf(&reply, "%.*s", (int)n, chunk);
+	/* A reset after the reply: the daemon closed with our request unread. */
+	if (n < 0 && errno == ECONNRESET && reply.data)
+		n = 0;
 	close(fd);
 	buf_free(&req);
-	if (n < 0 || reply.failed || !reply.data) {
-		fprintf(stderr, "xenbackctl: no reply from xenbackd\n");
+	if (n < 0 || reply.failed) {
+		fprintf(stderr, "xenbackctl: reading the reply from %s: %s\n", sock,
+			reply.failed ? strerror(ENOMEM) : strerror(errno));
+		return 1;
+	}
+	if (!reply.data) {
+		fprintf(stderr, "xenbackctl: xenbackd at %s closed the connection "
+			"without a reply%s%s\n", sock, write_err ? ": " : "",
+			write_err ? strerror(write_err) : "");
 		return 1;
 	}
 	body = strchr(reply.data, '\n');
