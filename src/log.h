@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Logging through libxentoollog: a stdio logger on stderr in the
- * foreground, a syslog logger when daemonized. xbd_log() (class.h) is the
+ * foreground (with journald's priority prefixes and no timestamps when
+ * stderr is the journal's stream), a syslog logger when daemonized. xbd_log() (class.h) is the
  * entry point for the core and the classes alike.
  */
 #ifndef XBD_LOG_H
