@@ -245,3 +245,103 @@ void xbd_log(enum xbd_log_level level, const char *fmt, ...)
 	xbd_vlog(level, fmt, ap);
 	va_end(ap);
 }
+
+/* ---- Messages a guest can cause at will --------------------------------- */
+
+/*
+ * A token bucket: LOG_GUEST_BURST lines at once, then one per
+ * LOG_GUEST_INTERVAL seconds. A worker serves one device, so in a worker
+ * this is the device's budget. The summary of what was dropped costs a
+ * token too: however hard a guest tries, it gets no more lines than that.
+ */
+static struct {
+	double tokens, last;
+	bool started;
+	unsigned long suppressed;
+	enum xbd_log_level worst;	/* of the suppressed messages */
+} guest;
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void refill(double now)
+{
+	if (!guest.started) {
+		guest.started = true;
+		guest.tokens = LOG_GUEST_BURST;
+	} else if (now > guest.last) {
+		guest.tokens += (now - guest.last) / LOG_GUEST_INTERVAL;
+		if (guest.tokens > LOG_GUEST_BURST)
+			guest.tokens = LOG_GUEST_BURST;
+	}
+	guest.last = now;
+}
+
+static void write_summary(void)
+{
+	xbd_log(guest.worst, "suppressed %lu messages caused by the guest "
+		"(at most %d, then one per %d s, are logged)", guest.suppressed,
+		LOG_GUEST_BURST, LOG_GUEST_INTERVAL);
+	guest.suppressed = 0;
+	guest.worst = XBD_DEBUG;
+}
+
+void xbd_vlog_guest(enum xbd_log_level level, const char *fmt, va_list ap)
+{
+	int saved = errno;
+
+	if (level > min_level)
+		return;
+	refill(now_seconds());
+	if (guest.suppressed && guest.tokens >= 1) {
+		guest.tokens -= 1;
+		write_summary();
+	}
+	if (guest.tokens < 1) {
+		if (!guest.suppressed || level < guest.worst)
+			guest.worst = level;
+		guest.suppressed++;
+		errno = saved;
+		return;
+	}
+	guest.tokens -= 1;
+	xbd_vlog(level, fmt, ap);
+	errno = saved;
+}
+
+void xbd_log_guest(enum xbd_log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	xbd_vlog_guest(level, fmt, ap);
+	va_end(ap);
+}
+
+double log_guest_summary_due(void)
+{
+	double due;
+
+	if (!guest.suppressed)
+		return -1;
+	refill(now_seconds());
+	due = (1 - guest.tokens) * LOG_GUEST_INTERVAL;
+	return due > 0 ? due : 0;
+}
+
+void log_guest_flush(bool force)
+{
+	if (!guest.suppressed)
+		return;
+	refill(now_seconds());
+	if (guest.tokens >= 1)
+		guest.tokens -= 1;
+	else if (!force)
+		return;
+	write_summary();
+}

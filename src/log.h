@@ -25,4 +25,15 @@ void log_forget_syslog_fd(void);
 xentoollog_logger *log_logger(void);
 void log_close(void);
 
+/*
+ * Messages a guest can cause at will (xbd_log_guest, class.h): a burst,
+ * then one per interval, per process (a worker serves one device).
+ */
+#define LOG_GUEST_BURST 10
+#define LOG_GUEST_INTERVAL 5
+/* Seconds until the summary of suppressed messages may be written; -1: none. */
+double log_guest_summary_due(void);
+/* Writes that summary if a token allows it (or at once, with force). */
+void log_guest_flush(bool force);
+
 #endif

@@ -290,6 +290,8 @@ struct xbd_worker {
 	int sig_fd;
 	ev_io sig_w;
 	ev_timer orphan_timer;
+	ev_prepare log_prepare;
+	ev_timer log_timer;
 	struct worker_rings rings;	/* ring.c */
 	bool draining, done, failed;
 };
@@ -363,6 +365,30 @@ static void worker_signal(struct ev_loop *loop, ev_io *io, int revents)
 	/* SIGTERM (e.g. systemd stopping the whole unit): drain like main. */
 	if (read(w->sig_fd, &si, sizeof(si)) == sizeof(si))
 		start_drain(w);
+}
+
+/*
+ * The summary of guest-caused messages that were suppressed
+ * (xbd_log_guest) is written once the budget allows, even when the guest
+ * has stopped by then: a timer is armed before the loop sleeps.
+ */
+static void log_summary_due(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	log_guest_flush(false);
+}
+
+static void log_before_sleep(struct ev_loop *loop, ev_prepare *p, int revents)
+{
+	struct xbd_worker *w = p->data;
+	double due;
+
+	if (ev_is_active(&w->log_timer))
+		return;
+	due = log_guest_summary_due();
+	if (due < 0)
+		return;
+	ev_timer_set(&w->log_timer, due + 0.01, 0);
+	ev_timer_start(loop, &w->log_timer);
 }
 
 static bool is_kept(int fd, const int *keep, unsigned int n, int chan)
@@ -540,6 +566,10 @@ static void worker_main(const struct worker_spawn_args *a, int chan)
 		      xbd_config->drain_timeout, 0);
 	w.orphan_timer.data = &w;
 	worker_rings_init(&w.rings, &w, a->stats, w.class->worker_stop);
+	ev_timer_init(&w.log_timer, log_summary_due, 0, 0);
+	ev_prepare_init(&w.log_prepare, log_before_sleep);
+	w.log_prepare.data = &w;
+	ev_prepare_start(w.loop, &w.log_prepare);
 	ev_io_init(&w.sig_w, worker_signal, w.sig_fd, EV_READ);
 	w.sig_w.data = &w;
 	ev_io_start(w.loop, &w.sig_w);
@@ -559,6 +589,7 @@ static void worker_main(const struct worker_spawn_args *a, int chan)
 	 * main. The kernel unmaps the grants and unbinds the channels of a
 	 * worker that failed mid-way.
 	 */
+	log_guest_flush(true);
 	if (w.gnttab)
 		xengnttab_close(w.gnttab);
 	if (w.evtchn)
