@@ -235,21 +235,25 @@ struct worker *worker_spawn(struct ev_loop *loop,
 			    const struct worker_spawn_args *a)
 {
 	struct worker *w = calloc(1, sizeof(*w));
-	int sv[2];
+	int sv[2], err;
 
 	if (!w)
 		return NULL;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
-		xbd_log(XBD_ERROR, "%s: socketpair: %s", a->name, strerror(errno));
+		err = errno;
+		xbd_log(XBD_ERROR, "%s: socketpair: %s", a->name, strerror(err));
 		free(w);
+		errno = err;
 		return NULL;
 	}
 	w->pid = fork();
 	if (w->pid < 0) {
-		xbd_log(XBD_ERROR, "%s: fork: %s", a->name, strerror(errno));
+		err = errno;
+		xbd_log(XBD_ERROR, "%s: fork: %s", a->name, strerror(err));
 		close(sv[0]);
 		close(sv[1]);
 		free(w);
+		errno = err;	/* the caller reports it */
 		return NULL;
 	}
 	if (w->pid == 0) {
