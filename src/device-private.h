@@ -72,7 +72,12 @@ struct xbd_device {
 	bool hp_error_logged;
 	bool backing_open;
 	char *backing_failed;		/* nodes as they were when it failed */
-	ev_timer backing_retry;		/* after a shortage (EMFILE...) */
+	ev_timer backing_retry;		/* after a shortage (EMFILE...), or
+					   to look again at an incomplete
+					   directory */
+	bool retry_backing;		/* what backing_retry is for */
+	double incomplete_since;	/* frontend nodes missing since, 0: not */
+	bool incomplete_warned;
 	double backing_retry_delay;	/* seconds, doubled at each failure */
 
 	struct worker *worker;

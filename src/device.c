@@ -216,9 +216,12 @@ static void backing_retry_due(struct ev_loop *l, ev_timer *t, int revents)
 {
 	struct xbd_device *d = t->data;
 
-	/* Forget the snapshot: the retry is due whatever the nodes say. */
-	free(d->backing_failed);
-	d->backing_failed = NULL;
+	if (d->retry_backing) {
+		/* Forget the snapshot: the retry is due whatever the nodes say. */
+		d->retry_backing = false;
+		free(d->backing_failed);
+		d->backing_failed = NULL;
+	}
 	device_kick(d);
 }
 
@@ -401,6 +404,7 @@ static void retry_backing_later(struct xbd_device *d)
 	d->backing_retry_delay = delay;
 	xbd_log(XBD_INFO, "%s: opening the backing store again in %.0f s",
 		d->name, delay);
+	d->retry_backing = true;
 	ev_timer_set(&d->backing_retry, delay, 0);
 	ev_timer_start(loop, &d->backing_retry);
 }
@@ -464,6 +468,7 @@ static bool hotplug_and_backing(struct xbd_device *d)
 	free(d->backing_failed);
 	d->backing_failed = NULL;
 	ev_timer_stop(loop, &d->backing_retry);
+	d->retry_backing = false;
 	d->last_errno = 0;
 	if (d->class->backing_ready && d->class->backing_ready(d)) {
 		/* Retried once the toolstack changes what the class reads. */
@@ -546,6 +551,49 @@ static void fail_setup(struct xbd_device *d)
 	write_state(d, XenbusStateClosing);
 }
 
+/* Seconds a directory may lack its frontend nodes before we say so. */
+#define INCOMPLETE_GRACE 1.0
+
+static double monotonic_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * A backend directory without frontend-id or frontend cannot be adopted.
+ * A toolstack writing node by node may just not be done: after a grace
+ * second, say so once, in the log and in the error node the toolstack
+ * reads, and leave the state alone (the device is not ours to drive
+ * yet). Adopted as usual once the node appears.
+ */
+static void frontend_node_missing(struct xbd_device *d, const char *node)
+{
+	double now = monotonic_now();
+
+	if (d->incomplete_warned)
+		return;
+	if (!d->incomplete_since)
+		d->incomplete_since = now;
+	if (now - d->incomplete_since < INCOMPLETE_GRACE) {
+		/* Looked at again when the grace ends, events or not. */
+		if (!ev_is_active(&d->backing_retry)) {
+			ev_timer_set(&d->backing_retry, INCOMPLETE_GRACE -
+				     (now - d->incomplete_since) + 0.05, 0);
+			ev_timer_start(loop, &d->backing_retry);
+		}
+		return;
+	}
+	d->incomplete_warned = true;
+	snprintf(d->last_error, sizeof(d->last_error), "no %s node: the "
+		 "device cannot be set up until the toolstack writes it", node);
+	d->last_errno = ENOENT;
+	xbd_log(XBD_WARN, "%s: %s", d->name, d->last_error);
+	xbd_backend_write(d, "error", "%d %s", ENOENT, d->last_error);
+}
+
 /*
  * Adopts a device: checks its frontend, calls the class's setup and puts
  * the state where the handshake needs it. Leaves the device CONN_NEW when
@@ -564,14 +612,20 @@ static void device_setup(struct xbd_device *d, long be_state)
 	}
 	if (xbd_backend_read_uint(d, "frontend-id", UINT_MAX, &fid)) {
 		if (errno == ENOENT)
-			return;	/* not all written yet */
-		device_error(d, EINVAL, "bad frontend-id node");
-		fail_setup(d);
+			frontend_node_missing(d, "frontend-id");
+		else {
+			device_error(d, EINVAL, "bad frontend-id node");
+			fail_setup(d);
+		}
 		return;
 	}
 	fpath = xbd_backend_read(d, "frontend");
-	if (!fpath)
+	if (!fpath) {
+		if (errno == ENOENT)
+			frontend_node_missing(d, "frontend");
 		return;
+	}
+	d->incomplete_since = 0;
 	if (fid != d->frontend_id || !valid_frontend_path(d, fpath)) {
 		device_error(d, EINVAL, "frontend %s (domain %lu) is not a "
 			     "path under /local/domain/%u", fpath, fid,
