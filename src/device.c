@@ -742,6 +742,8 @@ static void start_worker(struct xbd_device *d)
 	}
 	if (!d->worker) {
 		/* The real cause: fork's EAGAIN, socketpair's EMFILE... */
+		if (err <= 0)
+			err = EIO;
 		device_error(d, err, "cannot start a worker process: %s%s",
 			     d->stats ? "" : "shared counters: ", strerror(err));
 		class_disconnect(d);
