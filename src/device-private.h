@@ -6,6 +6,7 @@
 #ifndef XBD_DEVICE_PRIVATE_H
 #define XBD_DEVICE_PRIVATE_H
 
+#include <ev.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <sys/types.h>
@@ -71,12 +72,20 @@ struct xbd_device {
 	bool hp_error_logged;
 	bool backing_open;
 	char *backing_failed;		/* nodes as they were when it failed */
+	ev_timer backing_retry;		/* after a shortage (EMFILE...), or
+					   to look again at an incomplete
+					   directory */
+	bool retry_backing;		/* what backing_retry is for */
+	double incomplete_since;	/* frontend nodes missing since, 0: not */
+	bool incomplete_warned;
+	double backing_retry_delay;	/* seconds, doubled at each failure */
 
 	struct worker *worker;
 	struct stats_area *stats;
 	pid_t last_pid;
 	time_t connected_at;
 	char last_error[256];
+	int last_errno;			/* of the last error node written */
 };
 
 extern const char *const conn_names[];

@@ -170,6 +170,7 @@ void device_verror(struct xbd_device *d, int err, const char *fmt,
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	snprintf(d->last_error, sizeof(d->last_error), "%s", msg);
+	d->last_errno = err;
 	xbd_log(XBD_ERROR, "%s: %s", d->name, msg);
 	if (!d->removing)
 		xbd_backend_write(d, "error", "%d %s", err, msg);
@@ -211,6 +212,19 @@ static struct xbd_device *find_device(unsigned int served, unsigned int fid,
 	return NULL;
 }
 
+static void backing_retry_due(struct ev_loop *l, ev_timer *t, int revents)
+{
+	struct xbd_device *d = t->data;
+
+	if (d->retry_backing) {
+		/* Forget the snapshot: the retry is due whatever the nodes say. */
+		d->retry_backing = false;
+		free(d->backing_failed);
+		d->backing_failed = NULL;
+	}
+	device_kick(d);
+}
+
 static struct xbd_device *create_device(unsigned int served, unsigned int fid,
 					unsigned int devid)
 {
@@ -231,6 +245,8 @@ static struct xbd_device *create_device(unsigned int served, unsigned int fid,
 	snprintf(d->bpath, sizeof(d->bpath), "%s/%u/%u", bases[served], fid,
 		 devid);
 	snprintf(d->fe_token, sizeof(d->fe_token), "fe:%lu", d->seq);
+	ev_timer_init(&d->backing_retry, backing_retry_due, 0, 0);
+	d->backing_retry.data = d;
 	d->next = device_list;
 	device_list = d;
 	return d;
@@ -257,6 +273,7 @@ static void unlink_device(struct xbd_device *d)
 static void free_device(struct xbd_device *d)
 {
 	unlink_device(d);
+	ev_timer_stop(loop, &d->backing_retry);
 	if (d->fe_watched)
 		store_unwatch(d->fe_state_path, d->fe_token);
 	stats_area_free(d->stats);
@@ -365,6 +382,34 @@ static char *backing_snapshot(struct xbd_device *d)
 }
 
 /*
+ * A failure that says nothing about the device: the host ran short of
+ * something that comes back (fds, memory). Waiting for the toolstack to
+ * change a node would wait forever.
+ */
+static bool shortage(int err)
+{
+	return err == EMFILE || err == ENFILE || err == ENOMEM;
+}
+
+#define BACKING_RETRY_FIRST 1.0
+#define BACKING_RETRY_MAX 30.0
+
+static void retry_backing_later(struct xbd_device *d)
+{
+	double delay = d->backing_retry_delay;
+
+	delay = delay < BACKING_RETRY_FIRST ? BACKING_RETRY_FIRST : delay * 2;
+	if (delay > BACKING_RETRY_MAX)
+		delay = BACKING_RETRY_MAX;
+	d->backing_retry_delay = delay;
+	xbd_log(XBD_INFO, "%s: opening the backing store again in %.0f s",
+		d->name, delay);
+	d->retry_backing = true;
+	ev_timer_set(&d->backing_retry, delay, 0);
+	ev_timer_start(loop, &d->backing_retry);
+}
+
+/*
  * Moves the hotplug step on and opens the backing store once it is done.
  * True when the backing store is open.
  */
@@ -422,12 +467,18 @@ static bool hotplug_and_backing(struct xbd_device *d)
 	}
 	free(d->backing_failed);
 	d->backing_failed = NULL;
+	ev_timer_stop(loop, &d->backing_retry);
+	d->retry_backing = false;
+	d->last_errno = 0;
 	if (d->class->backing_ready && d->class->backing_ready(d)) {
 		/* Retried once the toolstack changes what the class reads. */
 		d->backing_failed = snap;
+		if (shortage(d->last_errno))
+			retry_backing_later(d);
 		return false;
 	}
 	free(snap);
+	d->backing_retry_delay = 0;
 	d->backing_open = true;
 	xbd_log(XBD_DEBUG, "%s: backing store open", d->name);
 	return true;
@@ -500,6 +551,49 @@ static void fail_setup(struct xbd_device *d)
 	write_state(d, XenbusStateClosing);
 }
 
+/* Seconds a directory may lack its frontend nodes before we say so. */
+#define INCOMPLETE_GRACE 1.0
+
+static double monotonic_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * A backend directory without frontend-id or frontend cannot be adopted.
+ * A toolstack writing node by node may just not be done: after a grace
+ * second, say so once, in the log and in the error node the toolstack
+ * reads, and leave the state alone (the device is not ours to drive
+ * yet). Adopted as usual once the node appears.
+ */
+static void frontend_node_missing(struct xbd_device *d, const char *node)
+{
+	double now = monotonic_now();
+
+	if (d->incomplete_warned)
+		return;
+	if (!d->incomplete_since)
+		d->incomplete_since = now;
+	if (now - d->incomplete_since < INCOMPLETE_GRACE) {
+		/* Looked at again when the grace ends, events or not. */
+		if (!ev_is_active(&d->backing_retry)) {
+			ev_timer_set(&d->backing_retry, INCOMPLETE_GRACE -
+				     (now - d->incomplete_since) + 0.05, 0);
+			ev_timer_start(loop, &d->backing_retry);
+		}
+		return;
+	}
+	d->incomplete_warned = true;
+	snprintf(d->last_error, sizeof(d->last_error), "no %s node: the "
+		 "device cannot be set up until the toolstack writes it", node);
+	d->last_errno = ENOENT;
+	xbd_log(XBD_WARN, "%s: %s", d->name, d->last_error);
+	xbd_backend_write(d, "error", "%d %s", ENOENT, d->last_error);
+}
+
 /*
  * Adopts a device: checks its frontend, calls the class's setup and puts
  * the state where the handshake needs it. Leaves the device CONN_NEW when
@@ -518,14 +612,20 @@ static void device_setup(struct xbd_device *d, long be_state)
 	}
 	if (xbd_backend_read_uint(d, "frontend-id", UINT_MAX, &fid)) {
 		if (errno == ENOENT)
-			return;	/* not all written yet */
-		device_error(d, EINVAL, "bad frontend-id node");
-		fail_setup(d);
+			frontend_node_missing(d, "frontend-id");
+		else {
+			device_error(d, EINVAL, "bad frontend-id node");
+			fail_setup(d);
+		}
 		return;
 	}
 	fpath = xbd_backend_read(d, "frontend");
-	if (!fpath)
+	if (!fpath) {
+		if (errno == ENOENT)
+			frontend_node_missing(d, "frontend");
 		return;
+	}
+	d->incomplete_since = 0;
 	if (fid != d->frontend_id || !valid_frontend_path(d, fpath)) {
 		device_error(d, EINVAL, "frontend %s (domain %lu) is not a "
 			     "path under /local/domain/%u", fpath, fid,
@@ -616,6 +716,7 @@ static void check_state_owner(struct xbd_device *d, long be_state, bool online)
 static void start_worker(struct xbd_device *d)
 {
 	struct worker_spawn_args a;
+	int err;
 
 	if (d->class->frontend_ready(d)) {
 		d->conn = CONN_CLOSING;
@@ -625,6 +726,7 @@ static void start_worker(struct xbd_device *d)
 	d->class_connected = true;
 	stats_area_free(d->stats);
 	d->stats = stats_area_new();
+	err = errno;
 	if (d->stats) {
 		memset(&a, 0, sizeof(a));
 		a.dev = d;
@@ -636,9 +738,14 @@ static void start_worker(struct xbd_device *d)
 		a.nr_keep_fds = d->nr_kept;
 		a.stats = d->stats;
 		d->worker = worker_spawn(loop, &a);
+		err = errno;
 	}
 	if (!d->worker) {
-		device_error(d, ENOMEM, "cannot start a worker process");
+		/* The real cause: fork's EAGAIN, socketpair's EMFILE... */
+		if (err <= 0)
+			err = EIO;
+		device_error(d, err, "cannot start a worker process: %s%s",
+			     d->stats ? "" : "shared counters: ", strerror(err));
 		class_disconnect(d);
 		d->class_connected = false;
 		d->conn = CONN_CLOSING;

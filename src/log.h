@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Logging through libxentoollog: a stdio logger on stderr in the
- * foreground, a syslog logger when daemonized. xbd_log() (class.h) is the
+ * foreground (with journald's priority prefixes and no timestamps when
+ * stderr is the journal's stream), a syslog logger when daemonized. xbd_log() (class.h) is the
  * entry point for the core and the classes alike.
  */
 #ifndef XBD_LOG_H
@@ -23,5 +24,16 @@ void log_forget_syslog_fd(void);
 /* The logger to hand to Xen libraries (xs, evtchn, gnttab). */
 xentoollog_logger *log_logger(void);
 void log_close(void);
+
+/*
+ * Messages a guest can cause at will (xbd_log_guest, class.h): a burst,
+ * then one per interval, per process (a worker serves one device).
+ */
+#define LOG_GUEST_BURST 10
+#define LOG_GUEST_INTERVAL 5
+/* Seconds until the summary of suppressed messages may be written; -1: none. */
+double log_guest_summary_due(void);
+/* Writes that summary if a token allows it (or at once, with force). */
+void log_guest_flush(bool force);
 
 #endif

@@ -23,6 +23,7 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <xentoolcore.h>
@@ -234,21 +235,25 @@ struct worker *worker_spawn(struct ev_loop *loop,
 			    const struct worker_spawn_args *a)
 {
 	struct worker *w = calloc(1, sizeof(*w));
-	int sv[2];
+	int sv[2], err;
 
 	if (!w)
 		return NULL;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
-		xbd_log(XBD_ERROR, "%s: socketpair: %s", a->name, strerror(errno));
+		err = errno;
+		xbd_log(XBD_ERROR, "%s: socketpair: %s", a->name, strerror(err));
 		free(w);
+		errno = err;
 		return NULL;
 	}
 	w->pid = fork();
 	if (w->pid < 0) {
-		xbd_log(XBD_ERROR, "%s: fork: %s", a->name, strerror(errno));
+		err = errno;
+		xbd_log(XBD_ERROR, "%s: fork: %s", a->name, strerror(err));
 		close(sv[0]);
 		close(sv[1]);
 		free(w);
+		errno = err;	/* the caller reports it */
 		return NULL;
 	}
 	if (w->pid == 0) {
@@ -290,6 +295,8 @@ struct xbd_worker {
 	int sig_fd;
 	ev_io sig_w;
 	ev_timer orphan_timer;
+	ev_prepare log_prepare;
+	ev_timer log_timer;
 	struct worker_rings rings;	/* ring.c */
 	bool draining, done, failed;
 };
@@ -365,6 +372,30 @@ static void worker_signal(struct ev_loop *loop, ev_io *io, int revents)
 		start_drain(w);
 }
 
+/*
+ * The summary of guest-caused messages that were suppressed
+ * (xbd_log_guest) is written once the budget allows, even when the guest
+ * has stopped by then: a timer is armed before the loop sleeps.
+ */
+static void log_summary_due(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	log_guest_flush(false);
+}
+
+static void log_before_sleep(struct ev_loop *loop, ev_prepare *p, int revents)
+{
+	struct xbd_worker *w = p->data;
+	double due;
+
+	if (ev_is_active(&w->log_timer))
+		return;
+	due = log_guest_summary_due();
+	if (due < 0)
+		return;
+	ev_timer_set(&w->log_timer, due + 0.01, 0);
+	ev_timer_start(loop, &w->log_timer);
+}
+
 static bool is_kept(int fd, const int *keep, unsigned int n, int chan)
 {
 	/* The workers' lock tells a restarted daemon that we still run. */
@@ -376,63 +407,129 @@ static bool is_kept(int fd, const int *keep, unsigned int n, int chan)
 	return false;
 }
 
-/* The highest fd number open in this process (at least 2). */
-static int highest_fd(void)
+/*
+ * The fds open in this process above stdio, in a malloc'd array (NULL
+ * when it cannot be had). From /proc/self/fd; without /proc, by asking
+ * each number below the fd limit.
+ */
+static int *open_fds(unsigned int *count)
 {
 	DIR *dir = opendir("/proc/self/fd");
+	unsigned int n = 0, cap = 64;
+	int *fds = malloc(cap * sizeof(*fds));
 	struct dirent *e;
-	int hi = 2;
+	long max;
 
-	if (!dir)
-		return 1023;	/* no /proc: assume the usual limit */
-	while ((e = readdir(dir))) {
-		int fd = atoi(e->d_name);
-
-		if (fd > hi && fd != dirfd(dir))
-			hi = fd;
+	*count = 0;
+	if (!fds) {
+		if (dir)
+			closedir(dir);
+		return NULL;
 	}
-	closedir(dir);
-	return hi;
+	if (dir) {
+		while ((e = readdir(dir))) {
+			int fd = atoi(e->d_name);
+
+			if (fd <= 2 || fd == dirfd(dir))
+				continue;
+			if (n == cap) {
+				int *more = realloc(fds, 2 * cap * sizeof(*fds));
+
+				if (!more) {
+					closedir(dir);
+					free(fds);
+					return NULL;
+				}
+				fds = more;
+				cap *= 2;
+			}
+			fds[n++] = fd;
+		}
+		closedir(dir);
+		*count = n;
+		return fds;
+	}
+	max = sysconf(_SC_OPEN_MAX);
+	for (long fd = 3; fd < (max > 0 ? max : 1024); fd++) {
+		if (fcntl((int)fd, F_GETFD) < 0)
+			continue;
+		if (n == cap) {
+			int *more = realloc(fds, 2 * cap * sizeof(*fds));
+
+			if (!more) {
+				free(fds);
+				return NULL;
+			}
+			fds = more;
+			cap *= 2;
+		}
+		fds[n++] = (int)fd;
+	}
+	*count = n;
+	return fds;
 }
 
 /*
- * Turns every fd inherited from main, but stdio, the channel and the
- * class's kept fds, into /dev/null, and returns the highest number.
+ * Drops what the worker inherited from main but stdio, the channel and
+ * the class's kept fds. Returns, in a malloc'd array, the fds it only
+ * neutered: close_inherited_fds() closes them once the worker's handles
+ * are open and restricted.
  *
- * Why not close them at once: libxenstore registered main's xenstore
+ * Why not close them all at once: libxenstore registered main's xenstore
  * handle with libxentoolcore, and xentoolcore_restrict_all() answers by
  * dup2()ing /dev/null onto that handle's fd number. Had the number been
  * closed and reused by the event channel handle, the restriction would
- * destroy it. Kept occupied, every inherited number is harmless until
- * the handles are open and restricted; close_inherited_fds() then drops
- * them.
+ * destroy it. So every inherited socket and character device (what a Xen
+ * library's handle is: the xenstore socket, /dev/xen/xenbus and the like)
+ * stays occupied, by /dev/null, until then; files, pipes and the rest are
+ * closed at once.
+ *
+ * Only the fds that are open are looked at: the worker's own fds take the
+ * holes of main's table, so it needs no more room than main had, however
+ * high main's fd numbers went (numbers up to main's highest used to be
+ * filled with /dev/null, and a worker of a main with a high fd and a low
+ * fd limit could then open nothing).
  */
-static int neuter_inherited_fds(const int *keep, unsigned int n, int chan)
+static int *neuter_inherited_fds(const int *keep, unsigned int n, int chan,
+				 unsigned int *nr_neutered)
 {
-	int hi = highest_fd();
+	unsigned int count, k = 0;
+	int *fds = open_fds(&count);
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	struct stat st;
 
-	for (int fd = 3; fd <= hi; fd++)
-		if (!is_kept(fd, keep, n, chan) && fd != null)
-			dup2(null, fd);
-	if (null > hi)
-		close(null);
-	close_range(hi + 1, ~0U, 0);
-	return hi;
+	*nr_neutered = 0;
+	if (!fds || null < 0) {
+		int err = errno;
+
+		if (null >= 0)
+			close(null);
+		free(fds);
+		errno = err;
+		return NULL;
+	}
+	for (unsigned int i = 0; i < count; i++) {
+		int fd = fds[i];
+
+		if (fd == null || is_kept(fd, keep, n, chan))
+			continue;
+		if (fstat(fd, &st) == 0 &&
+		    (S_ISSOCK(st.st_mode) || S_ISCHR(st.st_mode)) &&
+		    dup2(null, fd) == fd)
+			fds[k++] = fd;
+		else
+			close(fd);
+	}
+	close(null);
+	*nr_neutered = k;
+	return fds;
 }
 
-static void close_inherited_fds(const int *keep, unsigned int n, int chan,
-				int hi)
+static void close_inherited_fds(int *neutered, unsigned int n)
 {
-	int from = 3;
-
-	for (int fd = 3; fd <= hi + 1; fd++) {
-		if (fd <= hi && !is_kept(fd, keep, n, chan))
-			continue;
-		if (fd > from)
-			close_range(from, fd - 1, 0);
-		from = fd + 1;
-	}
+	for (unsigned int i = 0; i < n; i++)
+		close(neutered[i]);
+	free(neutered);
 }
 
 static int drop_root(struct xbd_worker *w)
@@ -465,8 +562,15 @@ static int drop_root(struct xbd_worker *w)
 
 static int confine(struct xbd_worker *w, const struct worker_spawn_args *a)
 {
-	int hi = neuter_inherited_fds(a->keep_fds, a->nr_keep_fds, w->chan);
+	unsigned int nr_neutered;
+	int *neutered = neuter_inherited_fds(a->keep_fds, a->nr_keep_fds,
+					     w->chan, &nr_neutered);
 
+	if (!neutered) {
+		xbd_worker_fail(w, errno, "cannot close the fds inherited from "
+				"main: %s", strerror(errno));
+		return -1;
+	}
 	w->evtchn = xenevtchn_open(log_logger(), 0);
 	if (!w->evtchn) {
 		xbd_worker_fail(w, errno, "cannot open the event channel device: %s",
@@ -485,7 +589,7 @@ static int confine(struct xbd_worker *w, const struct worker_spawn_args *a)
 				strerror(errno));
 		return -1;
 	}
-	close_inherited_fds(a->keep_fds, a->nr_keep_fds, w->chan, hi);
+	close_inherited_fds(neutered, nr_neutered);
 	return drop_root(w);
 }
 
@@ -540,6 +644,10 @@ static void worker_main(const struct worker_spawn_args *a, int chan)
 		      xbd_config->drain_timeout, 0);
 	w.orphan_timer.data = &w;
 	worker_rings_init(&w.rings, &w, a->stats, w.class->worker_stop);
+	ev_timer_init(&w.log_timer, log_summary_due, 0, 0);
+	ev_prepare_init(&w.log_prepare, log_before_sleep);
+	w.log_prepare.data = &w;
+	ev_prepare_start(w.loop, &w.log_prepare);
 	ev_io_init(&w.sig_w, worker_signal, w.sig_fd, EV_READ);
 	w.sig_w.data = &w;
 	ev_io_start(w.loop, &w.sig_w);
@@ -559,6 +667,7 @@ static void worker_main(const struct worker_spawn_args *a, int chan)
 	 * main. The kernel unmaps the grants and unbinds the channels of a
 	 * worker that failed mid-way.
 	 */
+	log_guest_flush(true);
 	if (w.gnttab)
 		xengnttab_close(w.gnttab);
 	if (w.evtchn)

@@ -26,6 +26,7 @@ struct stats_area {
 	struct xbd_ring_stats ring[XBD_MAX_RINGS];
 };
 
+/* NULL with errno set on failure. */
 struct stats_area *stats_area_new(void);
 void stats_area_free(struct stats_area *s);
 
@@ -47,7 +48,7 @@ struct worker_spawn_args {
 	struct stats_area *stats;
 };
 
-/* Forks the worker. NULL on failure (logged). */
+/* Forks the worker. NULL on failure (logged), with errno saying why. */
 struct worker *worker_spawn(struct ev_loop *loop,
 			    const struct worker_spawn_args *a);
 /* Asks the worker to drain; it is killed if not gone after timeout s. */

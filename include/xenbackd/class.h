@@ -320,5 +320,15 @@ enum xbd_log_level { XBD_ERROR, XBD_WARN, XBD_INFO, XBD_DEBUG };
 void xbd_log(enum xbd_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void xbd_vlog(enum xbd_log_level level, const char *fmt, va_list ap);
+/*
+ * For what a guest can make happen at will, such as a bad request: a
+ * burst of 10 lines, then at most one every 5 s, and a line saying how
+ * many were suppressed. In a worker the budget is its device's; main
+ * shares one among all devices, so use it there only for messages that
+ * would otherwise flood.
+ */
+void xbd_log_guest(enum xbd_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void xbd_vlog_guest(enum xbd_log_level level, const char *fmt, va_list ap);
 
 #endif

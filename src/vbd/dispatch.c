@@ -214,7 +214,7 @@ static void start_data(struct vbd_ioreq *q)
 	if (r->wd->copy) {
 		err = copy_in(q, to_guest);
 		if (err) {
-			xbd_log(XBD_DEBUG, "queue %u: copying request %llu "
+			xbd_log_guest(XBD_DEBUG, "queue %u: copying request %llu "
 				"failed: %s", r->index,
 				(unsigned long long)q->req.id, strerror(-err));
 			finish(q, BLKIF_RSP_ERROR);
@@ -226,7 +226,7 @@ static void start_data(struct vbd_ioreq *q)
 	err = vbd_grants_map(r->grants, q->segs, q->req.nr_segments, to_guest,
 			     q->pages, &q->map);
 	if (err) {
-		xbd_log(XBD_DEBUG, "queue %u: mapping %u grant(s) of "
+		xbd_log_guest(XBD_DEBUG, "queue %u: mapping %u grant(s) of "
 			"request %llu failed: %s", r->index, q->req.nr_segments,
 			(unsigned long long)q->req.id, strerror(-err));
 		finish(q, BLKIF_RSP_ERROR);
@@ -242,7 +242,7 @@ static void io_done(struct vbd_io_op *op, int res)
 					offsetof(struct vbd_ioreq, op));
 
 	if (res < 0) {
-		xbd_log(XBD_DEBUG, "queue %u: request %llu: I/O error: %s",
+		xbd_log_guest(XBD_DEBUG, "queue %u: request %llu: I/O error: %s",
 			q->ring->index,
 			(unsigned long long)q->req.id, strerror(-res));
 		finish(q, res == -EOPNOTSUPP && q->req.kind != VBD_REQ_READ &&
@@ -407,7 +407,7 @@ void vbd_dispatch(struct vbd_ring *r, const void *entry)
 	if (status == BLKIF_RSP_OKAY && q->req.nr_indirect_pages)
 		status = load_indirect(q);
 	if (status != BLKIF_RSP_OKAY) {
-		xbd_log(XBD_DEBUG, "queue %u: request %llu (operation %u) "
+		xbd_log_guest(XBD_DEBUG, "queue %u: request %llu (operation %u) "
 			"refused with %d", r->index,
 			(unsigned long long)q->req.id, q->req.operation,
 			status);

@@ -158,11 +158,25 @@ static int vbd_frontend_ready(struct xbd_device *d)
 		.max_queues = v->max_queues,
 	};
 	char msg[256];
+	uint64_t size;
 	int err;
 
 	if (!v->backing_open) {
 		xbd_device_error(d, ENODEV, "the backing store is not open");
 		return -1;
+	}
+	/*
+	 * The store may have been resized since it was opened (at InitWait,
+	 * maybe long ago): as blkback does, the size the frontend is told on
+	 * connect, and the worker's limits, are taken now.
+	 */
+	if (vbd_backing_current_size(&v->backing, &size) == 0 &&
+	    size != v->backing.size) {
+		xbd_log(XBD_INFO, "%s: backing store resized before connect: "
+			"%llu -> %llu bytes", xbd_device_name(d),
+			(unsigned long long)v->backing.size,
+			(unsigned long long)size);
+		v->backing.size = size;
 	}
 	err = vbd_frontend_parse(&lim, read_frontend_node, d, &v->fe, msg,
 				 sizeof(msg));

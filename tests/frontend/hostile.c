@@ -787,6 +787,51 @@ static void run_kill_mid_io(struct hostile *h)
 	_exit(1);
 }
 
+/*
+ * Many bad requests on one connection (VALUE: how many, default 2000),
+ * each answered before the next: the backend must answer them all and
+ * keep serving, and (checked by the test, in its log) must not log a line
+ * for each.
+ */
+static void mangle_flood_op(struct blkdev *d, struct blkio *io, struct blk_request *r,
+			    struct grant_pages *g)
+{
+	(void)d;
+	(void)io;
+	(void)g;
+	r->operation = 0xee;
+}
+
+static void run_bad_request_flood(struct hostile *h)
+{
+	struct blkdev *d = h->d;
+	unsigned ss = d->info.sector_size;
+	unsigned long long n, i, refused = 0;
+	void *buf = calloc(1, ss > XEN_PAGE ? ss : XEN_PAGE);
+
+	if (!value_u64(h, &n))
+		n = 2000;
+	for (i = 0; buf && i < n && !blkfront_stop && !d->backend_gone; i++) {
+		struct blkio io = {
+			.op = BLKIF_OP_READ, .len = ss, .buf = buf, .queue = -1,
+			.mangle = mangle_flood_op,
+		};
+
+		if (wl_sync_io(d, &io, h->wo->timeout_ms) && !io.done)
+			break;
+		refused += io.status == BLKIF_RSP_ERROR || io.status == BLKIF_RSP_EOPNOTSUPP;
+	}
+	free(buf);
+	snprintf(h->extra, sizeof(h->extra), " sent=%llu refused=%llu", i, refused);
+	if (d->backend_gone || backend_closed(blkdev_backend_state(d))) {
+		h->reaction = "device-closed";
+		h->after = "skipped";
+	} else {
+		h->reaction = refused == n ? "survived" : "no-reaction";
+		h->after = sanity_io(h);
+	}
+}
+
 /* ---- the table ------------------------------------------------------- */
 
 #define BAD_REQUEST "error-response|device-closed"
@@ -832,6 +877,8 @@ static const struct hcase cases[] = {
 	  "notifications in a tight loop for 2 s with reads in between (VALUE: seconds)" },
 	{ "change-ring-nodes-while-connected", HK_RING, NULL, NULL, NULL, run_change_nodes,
 	  "ignored|device-closed", "ring-ref*/event-channel rewritten to a decoy ring once Connected" },
+	{ "bad-request-flood", HK_RING, NULL, NULL, NULL, run_bad_request_flood, "survived",
+	  "2000 requests with operation 0xee, one after the other (VALUE: how many)" },
 	{ "kill-mid-io", HK_RING, NULL, NULL, NULL, run_kill_mid_io, "",
 	  "a full ring of writes, then SIGKILL (prints the line first)" },
 	{ "bad-ring-order", HK_HANDSHAKE, NULL, NULL, edit_ring_order, NULL, "refused",
