@@ -47,18 +47,24 @@
  *   request once idle; errors, bytes and reversed counted right;
  * - after the core's drain nothing is mapped, bound or open.
  * Reading or writing outside the mapped pages faults on the guard pages
- * around every mapping; outside private buffers, ASan reports it.
+ * around every mapping; outside private buffers, ASan reports it. A
+ * backend that loops (e.g. on a req_prod far ahead) never returns to be
+ * checked: a watchdog of 5 s of CPU time per input aborts it, well
+ * before libFuzzer's own -timeout (20 min unless told) would.
  *
  * Input: a header (reverse option, start index, grants, page seed), then
  * guest moves until the input ends (at most MAX_STEPS); read as a stream
  * that yields zeros once exhausted.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #include <xenbackd/class.h>
 #include <xenbackd/ring.h>
@@ -562,12 +568,33 @@ static bool move(struct input *in, RING_IDX *prod)
 
 static const struct xbd_class *echo;
 
+#define WATCHDOG_SECONDS 5
+
+static void on_watchdog(int sig)
+{
+	static const char msg[] = "echo-ring: an input ran for 5 s of CPU "
+				  "time: the worker loops\n";
+
+	(void)!write(2, msg, sizeof(msg) - 1);
+	abort();
+}
+
+/* CPU time (user and system), not wall clock: load does not trip it. */
+static void watchdog(unsigned int seconds)
+{
+	struct itimerval t = { .it_value = { .tv_sec = seconds } };
+
+	setitimer(ITIMER_PROF, &t, NULL);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	if (guest_init())
 		abort();
 	guest_hooks.mapped = on_mapped;
 	guest_hooks.unmapping = on_unmapping;
+	/* SIGPROF: libFuzzer's timeout is SIGALRM. */
+	signal(SIGPROF, on_watchdog);
 	/* Registered by echo.c's constructor, as in the daemon. */
 	echo = classes_find("echo");
 	if (classes_check() || !echo || echo->priv_size > sizeof(priv))
@@ -585,6 +612,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	echo_sring_t *sr;
 	bool serving;
 
+	watchdog(WATCHDOG_SECONDS);
 	/* Main: the device set up, the frontend's nodes read. */
 	memset(priv, 0, sizeof(priv));
 	guest_worker_reset(echo->worker_stop, priv);
@@ -637,5 +665,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ASSERT(W.rings.head == NULL);
 	ASSERT(guest_maps_out == 0);
 	ASSERT(guest_bound == 0);
+	watchdog(0);
 	return 0;
 }
