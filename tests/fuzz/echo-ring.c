@@ -52,7 +52,7 @@
  * checked: a watchdog of 5 s of CPU time per input aborts it, well
  * before libFuzzer's own -timeout (20 min unless told) would.
  *
- * Input: a header (reverse option, start index, grants, page seed), then
+ * Input: a header (reverse option, start index, page seed, grants), then
  * guest moves until the input ends (at most MAX_STEPS); read as a stream
  * that yields zeros once exhausted.
  */
@@ -277,12 +277,15 @@ struct seen {
 
 static struct step {
 	bool on;		/* the hooks watch (not at open and drain) */
-	RING_IDX first;		/* requests taken before the step */
+	RING_IDX first;		/* req_cons when the step began */
 	RING_IDX prod;		/* req_prod the guest published */
 	uint64_t taken0;
 	uint8_t meanwhile;	/* MEANWHILE_* */
 	uint32_t random;
-	/* The slots as the backend will copy them: the guest's writes. */
+	/*
+	 * The slots as the backend copies them: as they were when the step
+	 * began, with what the guest rewrote meanwhile before their copy.
+	 */
 	uint8_t model[SIZE][ENTRY];
 	struct seen seen[SIZE];
 	/* The page mapped now, and its bytes as the backend read them. */
@@ -292,7 +295,7 @@ static struct step {
 } S;
 
 static bool reverse;		/* feature-reverse offered */
-static uint64_t errors, nbytes, reversed;	/* what the counters say */
+static uint64_t errors, nbytes, reversed;	/* what the counters must say */
 
 static struct echo_request request_of(unsigned int k)
 {
@@ -519,6 +522,14 @@ static bool step(RING_IDX cons, bool ran)
 	return true;
 }
 
+/* Two bits a data page: 0 not granted, 2 read-only, 1 or 3 writable. */
+static void set_grants(uint32_t g)
+{
+	for (unsigned int r = 0; r < DATA_PAGES; r++, g >>= 2)
+		guest_grants[r] = (g & 3) == 2 ? GUEST_GRANT_RO :
+				  (g & 3) ? GUEST_GRANT_RW : GUEST_NOT_GRANTED;
+}
+
 /* The guest's move; returns whether it notified. */
 static bool move(struct input *in, RING_IDX *prod)
 {
@@ -551,14 +562,8 @@ static bool move(struct input *in, RING_IDX *prod)
 	}
 	if (flags & MOVE_REQ_EVENT)
 		sr->req_event = u32(in);
-	if (flags & MOVE_GRANTS) {
-		uint32_t g = u32(in);
-
-		for (unsigned int r = 0; r < DATA_PAGES; r++, g >>= 2)
-			guest_grants[r] = (g & 3) == 2 ? GUEST_GRANT_RO :
-					  (g & 3) ? GUEST_GRANT_RW :
-						    GUEST_NOT_GRANTED;
-	}
+	if (flags & MOVE_GRANTS)
+		set_grants(u32(in));
 	S.meanwhile = flags & MOVE_MEANWHILE ? u8(in) : 0;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (flags & MOVE_KICK)
@@ -634,14 +639,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sr->req_event = sr->rsp_event = start + 1;
 	prod = cons = start;
 	errors = nbytes = reversed = 0;
-	{
-		uint32_t g = u32(&in);
-
-		for (unsigned int r = 0; r < DATA_PAGES; r++, g >>= 2)
-			guest_grants[r] = (g & 3) == 2 ? GUEST_GRANT_RO :
-					  (g & 3) ? GUEST_GRANT_RW :
-						    GUEST_NOT_GRANTED;
-	}
+	set_grants(u32(&in));
 	move(&in, &prod);
 
 	/* The worker: maps the ring; its page is no data page after that. */
