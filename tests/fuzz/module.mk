@@ -1,10 +1,19 @@
 # SPDX-License-Identifier: MIT
-# libFuzzer targets of the kit and the block class; seed corpora in
-# corpus/NAME.
+# libFuzzer targets of the kit, the block class and the echo example;
+# seed corpora in corpus/NAME.
 
 $(eval $(call fuzzer,ring-nodes,tests/fuzz/ring-nodes.c src/ring-nodes.c,))
 $(eval $(call fuzzer,vbd-request,tests/fuzz/vbd-request.c src/vbd/request.c src/ring-nodes.c,))
 $(eval $(call fuzzer,vbd-frontend,tests/fuzz/vbd-frontend.c src/vbd/frontend.c src/ring-nodes.c,))
+# The echo class, linked as the daemon links it, on the kit's rings and
+# the unit tests' in-process guest.
+ECHO_RING_SOURCES := tests/fuzz/echo-ring.c tests/unit/inproc-guest.c \
+	tests/unit/stubs.c examples/echo/backend/echo.c src/classes.c \
+	src/class-options.c src/check-uint.c src/ring.c src/ring-nodes.c \
+	src/ring-frontend.c
+$(eval $(call fuzzer,echo-ring,$(ECHO_RING_SOURCES),$(EV_LIBS)))
 # The fuzzer rule only knows the .c files.
 build/fuzz/vbd-request build/fuzz/vbd-frontend: $(wildcard src/vbd/*.h)
 build/fuzz/ring-nodes build/fuzz/vbd-request build/fuzz/vbd-frontend: $(wildcard include/xenbackd/*.h)
+build/fuzz/echo-ring: $(wildcard include/xenbackd/*.h src/*.h) \
+	tests/unit/inproc-guest.h examples/echo/echoif.h

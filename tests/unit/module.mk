@@ -5,7 +5,7 @@ VBD_TEST_STUBS := tests/unit/stubs.c
 # The kit's pure parsers (ring.h, class.h), which the class's modules use.
 KIT_PURE_SOURCES := src/ring-nodes.c src/check-uint.c
 
-$(eval $(call program,tests/unit/test-ring,tests/unit/test-ring.c src/ring.c $(KIT_PURE_SOURCES) $(VBD_TEST_STUBS),$(EV_LIBS)))
+$(eval $(call program,tests/unit/test-ring,tests/unit/test-ring.c tests/unit/inproc-guest.c src/ring.c $(KIT_PURE_SOURCES) $(VBD_TEST_STUBS),$(EV_LIBS)))
 $(eval $(call program,tests/unit/test-ring-nodes,tests/unit/test-ring-nodes.c $(KIT_PURE_SOURCES),))
 $(eval $(call program,tests/unit/test-vbd-abi,tests/unit/test-vbd-abi.c src/vbd/request.c $(KIT_PURE_SOURCES),))
 $(eval $(call program,tests/unit/test-vbd-request,tests/unit/test-vbd-request.c src/vbd/request.c,))

@@ -7,17 +7,14 @@
  * each request, responses copied whole with the rest of the slot zeroed,
  * bounded passes that resume, push-and-notify per pass, the overflow
  * check, storm limiting, take mode, counters, failed opens that leave
- * nothing mapped or bound, and the core's drain.
+ * nothing mapped or guest_bound, and the core's drain.
  *
- * The worker process (src/worker.c: xbd_worker_*) and libxengnttab /
- * libxenevtchn are replaced here, at link time.
+ * The guest, the worker process (src/worker.c: xbd_worker_*) and
+ * libxengnttab / libxenevtchn are inproc-guest.c, replaced at link time.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <ev.h>
@@ -25,150 +22,10 @@
 #include <xenbackd/ring.h>
 
 #include "check.h"
-#include "worker-rings.h"
-#include "worker.h"
+#include "inproc-guest.h"
 
-#define DOMID 7
-#define GUEST_PAGES 64
-
-/* ---- The guest: memory, grants, event channel ----------------------- */
-
-static int guest_fd;
-static unsigned char *guest;
-static bool granted[GUEST_PAGES];
-static int maps_out, bound, notifies, unmasks;
-static int evt_pipe[2];
-
-static void *page(uint32_t ref)
-{
-	return guest + (size_t)ref * 4096;
-}
-
-void *xengnttab_map_domain_grant_refs(xengnttab_handle *h, uint32_t count,
-				      uint32_t domid, uint32_t *refs, int prot)
-{
-	unsigned char *base;
-	uint32_t i;
-
-	for (i = 0; i < count; i++)
-		if (domid != DOMID || refs[i] >= GUEST_PAGES ||
-		    !granted[refs[i]]) {
-			errno = EPERM;
-			return NULL;
-		}
-	base = mmap(NULL, (size_t)count * 4096, PROT_NONE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (base == MAP_FAILED)
-		return NULL;
-	for (i = 0; i < count; i++)
-		if (mmap(base + (size_t)i * 4096, 4096, prot,
-			 MAP_SHARED | MAP_FIXED, guest_fd,
-			 (off_t)refs[i] * 4096) == MAP_FAILED)
-			abort();
-	maps_out += count;
-	return base;
-}
-
-int xengnttab_unmap(xengnttab_handle *h, void *addr, uint32_t count)
-{
-	maps_out -= count;
-	CHECK(maps_out >= 0);
-	return munmap(addr, (size_t)count * 4096);
-}
-
-xenevtchn_port_or_error_t xenevtchn_bind_interdomain(xenevtchn_handle *h,
-						     uint32_t domid,
-						     evtchn_port_t remote)
-{
-	if (domid != DOMID || remote == 666) {
-		errno = EINVAL;
-		return -1;
-	}
-	bound++;
-	return (xenevtchn_port_or_error_t)(remote + 100);
-}
-
-int xenevtchn_unbind(xenevtchn_handle *h, evtchn_port_t port)
-{
-	bound--;
-	return 0;
-}
-
-int xenevtchn_fd(xenevtchn_handle *h)
-{
-	return evt_pipe[0];
-}
-
-xenevtchn_port_or_error_t xenevtchn_pending(xenevtchn_handle *h)
-{
-	uint32_t port;
-
-	if (read(evt_pipe[0], &port, sizeof(port)) != sizeof(port)) {
-		errno = EAGAIN;
-		return -1;
-	}
-	return (xenevtchn_port_or_error_t)port;
-}
-
-int xenevtchn_unmask(xenevtchn_handle *h, evtchn_port_t port)
-{
-	unmasks++;
-	return 0;
-}
-
-int xenevtchn_notify(xenevtchn_handle *h, evtchn_port_t port)
-{
-	notifies++;
-	return 0;
-}
-
-/* The frontend notifies its port (the backend's local port: + 100). */
-static void kick(uint32_t remote)
-{
-	uint32_t port = remote + 100;
-
-	CHECK_EQ(write(evt_pipe[1], &port, sizeof(port)), sizeof(port));
-}
-
-/* ---- The worker process ------------------------------------------------ */
-
-struct xbd_worker {
-	struct ev_loop *loop;
-	struct stats_area area;
-	struct worker_rings rings;
-	bool failed, stopped;
-	int fail_err;
-	char fail_text[256];
-};
-
-static struct xbd_worker W;
-
-struct worker_rings *worker_rings(struct xbd_worker *w) { return &w->rings; }
-bool xbd_worker_failed(const struct xbd_worker *w) { return w->failed; }
-struct ev_loop *xbd_worker_loop(struct xbd_worker *w) { return w->loop; }
-unsigned int xbd_worker_frontend_id(const struct xbd_worker *w) { return DOMID; }
-xengnttab_handle *xbd_worker_gnttab(struct xbd_worker *w) { return (void *)1; }
-xenevtchn_handle *xbd_worker_evtchn(struct xbd_worker *w) { return (void *)2; }
-
-void xbd_worker_fail(struct xbd_worker *w, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (w->failed)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(w->fail_text, sizeof(w->fail_text), fmt, ap);
-	va_end(ap);
-	w->failed = true;
-	w->fail_err = err;
-	ev_break(w->loop, EVBREAK_ALL);
-}
-
-void xbd_worker_stopped(struct xbd_worker *w)
-{
-	w->stopped = true;
-	ev_break(w->loop, EVBREAK_ALL);
-}
+/* The worker, shorter in the scenarios. */
+#define W guest_worker
 
 /* ---- The toy protocol: 16-byte entries, answers of 12 bytes ---------- */
 
@@ -217,8 +74,8 @@ static void on_request(struct xbd_ring *r, const void *req, void *ctx)
 	requests++;
 	/* The class only ever sees the private copy, aligned for anything. */
 	if (p % _Alignof(max_align_t) ||
-	    (p >= (uintptr_t)guest &&
-	     p < (uintptr_t)guest + (size_t)GUEST_PAGES * 4096))
+	    (p >= (uintptr_t)guest_mem &&
+	     p < (uintptr_t)guest_mem + (size_t)GUEST_PAGES * 4096))
 		bad_copy = true;
 	/* The guest rewrites the slot now: the copy stays as it was. */
 	{
@@ -249,8 +106,8 @@ static void on_stop(struct xbd_worker *w)
 
 static void guest_ring(uint32_t ref, RING_IDX start)
 {
-	granted[ref] = true;
-	sring = page(ref);
+	guest_grants[ref] = GUEST_GRANT_RW;
+	sring = guest_page(ref);
 	memset(sring, 0, 4096);
 	sring->req_prod = sring->rsp_prod = start;
 	sring->req_event = sring->rsp_event = start + 1;
@@ -302,15 +159,7 @@ static unsigned int collect(unsigned int n, uint64_t first_id)
 
 static void new_worker(void)
 {
-	uint32_t stale;
-
-	/* Events no watcher read (after a drain stopped it). */
-	while (read(evt_pipe[0], &stale, sizeof(stale)) > 0)
-		;
-	memset(&W.area, 0, sizeof(W.area));
-	W.failed = W.stopped = false;
-	W.fail_err = 0;
-	worker_rings_init(&W.rings, &W, &W.area, on_stop);
+	guest_worker_reset(on_stop, NULL);
 	requests = passes = events = stops = 0;
 	defer = bad_copy = false;
 	nr_deferred = 0;
@@ -330,17 +179,10 @@ static struct xbd_ring *open_toy(unsigned int index, uint32_t ref,
 /* The core's drain to its end; nothing left behind. */
 static void drain(void)
 {
-	ev_tstamp start = ev_time();
-
-	W.failed = false;
-	worker_rings_drain(&W.rings);
-	while (!W.stopped && ev_time() - start < 5)
-		ev_run(W.loop, EVRUN_ONCE);
-	CHECK(W.stopped);
+	CHECK(guest_worker_drain());
 	CHECK(W.rings.head == NULL);
-	CHECK_EQ(maps_out, 0);
-	CHECK_EQ(bound, 0);
-	memset(granted, 0, sizeof(granted));
+	CHECK_EQ(guest_maps_out, 0);
+	CHECK_EQ(guest_bound, 0);
 }
 
 /* ---- Scenarios ------------------------------------------------------------ */
@@ -355,20 +197,20 @@ static void passes_and_answers(void)
 	CHECK(ring != NULL);
 	CHECK_EQ(xbd_ring_size(ring), 128);
 	CHECK_EQ(xbd_ring_index(ring), 0);
-	CHECK_EQ(bound, 1);
-	CHECK_EQ(maps_out, 1);
+	CHECK_EQ(guest_bound, 1);
+	CHECK_EQ(guest_maps_out, 1);
 	CHECK_EQ(W.area.nr_rings, 1);
 
 	/* Ten requests, one event, a budget of 4: three passes. */
-	notifies = 0;
+	guest_notifies = 0;
 	for (i = 0; i < 10; i++)
 		put(100 + i, (100 + i) * 3);
 	publish();
-	kick(10);
+	guest_kick(10);
 	CHECK_EQ(collect(10, 100), 10);
 	CHECK_EQ(requests, 10);
 	CHECK_EQ(passes, 3);
-	CHECK(notifies >= 1 && notifies <= 3);	/* once per pass at most */
+	CHECK(guest_notifies >= 1 && guest_notifies <= 3);	/* once per pass at most */
 	CHECK(!bad_copy);
 	CHECK_EQ(W.area.ring[0].requests, 10);
 	CHECK_EQ(W.area.ring[0].in_flight, 0);
@@ -382,7 +224,7 @@ static void passes_and_answers(void)
 	put(200, 600);
 	put(201, 603);
 	publish();
-	kick(10);
+	guest_kick(10);
 	while (nr_deferred < 2)
 		ev_run(W.loop, EVRUN_ONCE);
 	CHECK_EQ(xbd_ring_in_flight(ring), 2);
@@ -400,7 +242,7 @@ static void passes_and_answers(void)
 	nr_deferred = 0;
 	put(300, 900);
 	publish();
-	kick(10);
+	guest_kick(10);
 	while (nr_deferred < 1)
 		ev_run(W.loop, EVRUN_ONCE);
 	xbd_worker_busy(&W, 1);
@@ -411,7 +253,7 @@ static void passes_and_answers(void)
 	/* No passes any more: a new request stays on the ring. */
 	put(301, 903);
 	publish();
-	kick(10);
+	guest_kick(10);
 	for (i = 0; i < 20; i++)
 		ev_run(W.loop, EVRUN_NOWAIT);
 	CHECK_EQ(requests, 10 + 2 + 1);
@@ -458,7 +300,7 @@ static void faults(void)
 	ring = open_toy(0, 3, 12, 0);
 	CHECK(ring != NULL);
 	sring->req_prod = 5 + size + 1;
-	kick(12);
+	guest_kick(12);
 	while (!W.failed)
 		ev_run(W.loop, EVRUN_ONCE);
 	CHECK_EQ(W.fail_err, EPROTO);
@@ -468,22 +310,22 @@ static void faults(void)
 
 	/* A page not granted: nothing mapped; the message names the queue. */
 	new_worker();
-	granted[3] = true;
+	guest_grants[3] = GUEST_GRANT_RW;
 	CHECK(xbd_ring_open_refs(&W, 5, refs, 2, 12, &cfg) == NULL);
 	CHECK(W.failed);
 	CHECK_EQ(W.fail_err, EPERM);
 	CHECK(strstr(W.fail_text, "queue 5") != NULL);
-	CHECK_EQ(maps_out, 0);
+	CHECK_EQ(guest_maps_out, 0);
 	CHECK(W.rings.head == NULL);
 
-	/* A port that cannot be bound: the mapped pages are unmapped. */
+	/* A port that cannot be guest_bound: the mapped pages are unmapped. */
 	new_worker();
-	granted[4] = true;
+	guest_grants[4] = GUEST_GRANT_RW;
 	CHECK(xbd_ring_open_refs(&W, 1, refs, 2, 666, &cfg) == NULL);
 	CHECK_EQ(W.fail_err, EINVAL);
 	CHECK(strstr(W.fail_text, "666") != NULL);
-	CHECK_EQ(maps_out, 0);
-	CHECK_EQ(bound, 0);
+	CHECK_EQ(guest_maps_out, 0);
+	CHECK_EQ(guest_bound, 0);
 	CHECK(W.rings.head == NULL);
 
 	/* Sizes no ring has; a queue the frontend did not give. */
@@ -508,12 +350,12 @@ static void faults(void)
 		new_worker();
 		ring = xbd_ring_open(&W, &nodes, 0, &cfg);
 		CHECK(ring != NULL);
-		CHECK_EQ(bound, 1);
+		CHECK_EQ(guest_bound, 1);
 	}
 	drain();
 }
 
-/* Event floods with no work, and ports nobody bound. */
+/* Event floods with no work, and ports nobody guest_bound. */
 static void storms(void)
 {
 	int i, before;
@@ -522,23 +364,23 @@ static void storms(void)
 	guest_ring(5, 0);
 	ring = open_toy(0, 5, 13, 0);
 	ev_run(W.loop, EVRUN_NOWAIT);
-	before = unmasks;
+	before = guest_unmasks;
 	for (i = 0; i < 2000; i++)
-		kick(13);
+		guest_kick(13);
 	for (i = 0; i < 3000; i++)
 		ev_run(W.loop, EVRUN_NOWAIT);
-	CHECK(unmasks - before < 2000);
+	CHECK(guest_unmasks - before < 2000);
 	/* After the pause, service as usual. */
 	put(0, 0);
 	publish();
-	kick(13);
+	guest_kick(13);
 	CHECK_EQ(collect(1, 0), 1);
 
 	/* A port of no ring: unmasked and ignored. */
-	before = unmasks;
-	kick(77);
+	before = guest_unmasks;
+	guest_kick(77);
 	ev_run(W.loop, EVRUN_NOWAIT);
-	CHECK_EQ(unmasks, before + 1);
+	CHECK_EQ(guest_unmasks, before + 1);
 	CHECK(!W.failed);
 	drain();
 }
@@ -581,7 +423,7 @@ static void take_mode(void)
 	publish();
 	ev_run(W.loop, EVRUN_NOWAIT);
 	CHECK_EQ(requests, 0);			/* no passes without request */
-	kick(14);
+	guest_kick(14);
 	CHECK_EQ(collect(5, 0), 5);
 	CHECK(events >= 1);
 	CHECK_EQ(W.area.ring[2].requests, 5);
@@ -594,10 +436,10 @@ static void take_mode(void)
 		guest_ring(7, 0);
 		r0 = xbd_ring_open_refs(&W, 0, &ref0, 1, 15, &cfg);
 		CHECK(r0 != NULL);
-		CHECK_EQ(bound, 2);
+		CHECK_EQ(guest_bound, 2);
 		xbd_ring_close(ring);
-		CHECK_EQ(bound, 1);
-		CHECK_EQ(maps_out, 1);
+		CHECK_EQ(guest_bound, 1);
+		CHECK_EQ(guest_maps_out, 1);
 		CHECK_EQ(W.area.nr_rings, 1);
 	}
 	/* An overflow seen by take. */
@@ -609,15 +451,8 @@ static void take_mode(void)
 
 int main(void)
 {
-	guest_fd = memfd_create("guest", MFD_CLOEXEC);
-	if (guest_fd < 0 || ftruncate(guest_fd, (off_t)GUEST_PAGES * 4096))
+	if (guest_init())
 		return 77;
-	guest = mmap(NULL, (size_t)GUEST_PAGES * 4096, PROT_READ | PROT_WRITE,
-		     MAP_SHARED, guest_fd, 0);
-	if (guest == MAP_FAILED || pipe2(evt_pipe, O_CLOEXEC | O_NONBLOCK))
-		return 77;
-	W.loop = ev_loop_new(EVFLAG_AUTO);
-
 	passes_and_answers();
 	takeover();
 	faults();
