@@ -180,6 +180,8 @@ static void all_drained(void)
 
 static void stop(struct ev_loop *l, const char *why)
 {
+	char status[160];
+
 	if (stopping) {
 		xbd_log(XBD_INFO, "already stopping, waiting for workers to drain");
 		return;
@@ -187,7 +189,10 @@ static void stop(struct ev_loop *l, const char *why)
 	stopping = true;
 	xbd_log(XBD_INFO, "%s: stopping (devices stay as they are for the "
 		"next start)", why);
-	notify_service_manager("STOPPING=1");
+	/* systemctl status shows why we stop while workers drain. */
+	snprintf(status, sizeof(status),
+		 "STOPPING=1\nSTATUS=%s: stopping, workers draining", why);
+	notify_service_manager(status);
 	ev_timer_stop(l, &xenstore_probe);
 	control_close(l);
 	devices_shutdown(all_drained);
@@ -241,7 +246,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config_path = XENDIR "/xenbackd.conf";
-	char sock_path[PATH_MAX], abs_config[PATH_MAX];
+	char sock_path[PATH_MAX], abs_config[PATH_MAX], status[160];
 	bool foreground = false;
 	int c, lock_fd = -1, workers_lock_fd = -1, rc = 1;
 
@@ -330,7 +335,11 @@ int main(int argc, char **argv)
 		"workers as %s)", XBD_VERSION, store_own_domid(),
 		config.hotplug == HOTPLUG_DAEMON ? "daemon" : "toolstack",
 		config.worker_user);
-	notify_service_manager("READY=1");
+	snprintf(status, sizeof(status),
+		 "READY=1\nSTATUS=serving %u backend path%s, hotplug by the %s",
+		 config.nr_names, config.nr_names == 1 ? "" : "s",
+		 config.hotplug == HOTPLUG_DAEMON ? "daemon" : "toolstack");
+	notify_service_manager(status);
 	ev_timer_init(&xenstore_probe, probe_xenstore, XENSTORE_PROBE_INTERVAL,
 		      XENSTORE_PROBE_INTERVAL);
 	ev_timer_start(loop, &xenstore_probe);
