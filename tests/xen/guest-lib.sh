@@ -82,6 +82,17 @@ xt_modprobe() {
     done
 }
 
+# xt_userspace_xen — what a userspace frontend in this guest needs: load
+# xen-gntalloc and xen-evtchn, and fail unless /dev/xen/xenbus, gntalloc
+# and evtchn are there.
+xt_userspace_xen() {
+    local n
+    xt_modprobe xen-gntalloc xen-evtchn
+    for n in xenbus gntalloc evtchn; do
+        [ -c /dev/xen/$n ] || xt_fail "no /dev/xen/$n in the guest"
+    done
+}
+
 # xt_wait_go KEY [SECONDS] — wait (default 60 s) until dom0 writes the
 # xenstore node data/KEY of this domain (xt_guest_go in lib.sh); prints
 # its value.

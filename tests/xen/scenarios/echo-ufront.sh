@@ -50,10 +50,7 @@ script=$XT_SCRATCH/echo-ufront-guest.sh
     cat <<'EOF'
 EF=/xt/bin/echofront
 [ -x $EF ] || xt_fail "no $EF in the guest image (was echofront built before tests/xen/run?)"
-xt_modprobe xen-gntalloc xen-evtchn
-for n in xenbus gntalloc evtchn; do
-    [ -c /dev/xen/$n ] || xt_fail "no /dev/xen/$n in the guest"
-done
+xt_userspace_xen
 xt_result domid "$(xenstore-read domid)"
 xt_step ready
 

@@ -38,10 +38,7 @@ until grep -q '^xen_blkfront .* Live' /proc/modules; do
     i=$((i + 1)); [ $i -le 300 ] || xt_fail "xen_blkfront never loaded"; usleep 100000
 done
 rmmod xen_blkfront || xt_fail "cannot unload xen_blkfront"
-xt_modprobe xen-gntalloc xen-evtchn
-for n in xenbus gntalloc evtchn; do
-    [ -c /dev/xen/$n ] || xt_fail "no /dev/xen/$n in the guest"
-done
+xt_userspace_xen
 xt_result domid "$(xenstore-read domid)"
 xt_step ready
 xt_wait_go attached 120
