@@ -26,6 +26,7 @@
 #include <xenstore.h>
 
 #include "attach.h"
+#include "clock.h"
 
 /* xenbus states (xen/io/xenbus.h). */
 #define XB_INITIALISING	1
@@ -333,14 +334,6 @@ static bool remove_tree(struct xs_handle *xsh, xs_transaction_t t,
 	return true;
 }
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* What a wait decides from the backend's state. */
 enum verdict { KEEP_WAITING, DONE, FAILED };
 
@@ -357,7 +350,7 @@ static enum verdict wait_backend(struct xs_handle *xsh, const struct device *d,
 				 int *last)
 {
 	char state_path[PATH_LEN + 8];
-	double end = now() + timeout;
+	double end = monotonic_seconds() + timeout;
 	enum verdict v;
 	bool watching;
 
@@ -373,7 +366,7 @@ static enum verdict wait_backend(struct xs_handle *xsh, const struct device *d,
 			present = node_exists(xsh, XBT_NULL, d->be) != 0;
 		*last = st;
 		v = judge(st, present);
-		left = end - now();
+		left = end - monotonic_seconds();
 		if (v != KEEP_WAITING || left <= 0)
 			break;
 		if (watching) {

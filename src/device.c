@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include <xen/io/xenbus.h>
 
+#include "clock.h"
 #include "config.h"
 #include "device-private.h"
 #include "hotplug.h"
@@ -554,14 +555,6 @@ static void fail_setup(struct xbd_device *d)
 /* Seconds a directory may lack its frontend nodes before we say so. */
 #define INCOMPLETE_GRACE 1.0
 
-static double monotonic_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /*
  * A backend directory without frontend-id or frontend cannot be adopted.
  * A toolstack writing node by node may just not be done: after a grace
@@ -571,7 +564,7 @@ static double monotonic_now(void)
  */
 static void frontend_node_missing(struct xbd_device *d, const char *node)
 {
-	double now = monotonic_now();
+	double now = monotonic_seconds();
 
 	if (d->incomplete_warned)
 		return;

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 
 typedef struct {
@@ -261,14 +262,6 @@ static struct {
 	enum xbd_log_level worst;	/* of the suppressed messages */
 } guest;
 
-static double now_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static void refill(double now)
 {
 	if (!guest.started) {
@@ -297,7 +290,7 @@ void xbd_vlog_guest(enum xbd_log_level level, const char *fmt, va_list ap)
 
 	if (level > min_level)
 		return;
-	refill(now_seconds());
+	refill(monotonic_seconds());
 	if (guest.suppressed && guest.tokens >= 1) {
 		guest.tokens -= 1;
 		write_summary();
@@ -329,7 +322,7 @@ double log_guest_summary_due(void)
 
 	if (!guest.suppressed)
 		return -1;
-	refill(now_seconds());
+	refill(monotonic_seconds());
 	due = (1 - guest.tokens) * LOG_GUEST_INTERVAL;
 	return due > 0 ? due : 0;
 }
@@ -338,7 +331,7 @@ void log_guest_flush(bool force)
 {
 	if (!guest.suppressed)
 		return;
-	refill(now_seconds());
+	refill(monotonic_seconds());
 	if (guest.tokens >= 1)
 		guest.tokens -= 1;
 	else if (!force)

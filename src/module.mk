@@ -3,7 +3,7 @@
 
 # The core: no class here. src/ring*.c is the kit's ring plumbing
 # (include/xenbackd/ring.h), which every class may use.
-XENBACKD_SOURCES := src/main.c src/config.c src/log.c src/classes.c \
+XENBACKD_SOURCES := src/main.c src/config.c src/log.c src/clock.c src/classes.c \
 	src/store.c src/device.c src/device-api.c src/report.c \
 	src/hotplug.c src/worker.c \
 	src/control.c src/buf.c src/notify.c src/owner.c src/check-uint.c \
@@ -22,4 +22,4 @@ $(O)/xenbackd: $(addprefix $(O)/,$(XENBACKD_SOURCES:.c=.o)) \
 PROGRAMS += $(O)/xenbackd
 
 # attach/detach talk to xenstore: libxenstore only, not the class API.
-$(eval $(call program,xenbackctl,src/xenbackctl.c src/buf.c src/attach.c,-lxenstore -lm))
+$(eval $(call program,xenbackctl,src/xenbackctl.c src/buf.c src/attach.c src/clock.c,-lxenstore -lm))
