@@ -1068,34 +1068,6 @@ static void watch_event(const char *path, const char *token)
 	}
 }
 
-/*
- * A kernel backend serving the same xenstore name (class.h,
- * kernel_backend) races us for every device: say so at start. Only for
- * names the class is served under by default: serving it under another
- * name ("classes = NAME3=NAME") is the way around, and the kernel does
- * not look there.
- */
-static void warn_kernel_backends(void)
-{
-	char path[128];
-
-	for (unsigned int i = 0; i < xbd_config->nr_names; i++) {
-		const struct served_name *n = &xbd_config->names[i];
-		const char *kb = n->class->kernel_backend;
-
-		if (!kb || strcmp(n->name, n->class->name))
-			continue;
-		snprintf(path, sizeof(path), "/sys/module/%s", kb);
-		if (access(path, F_OK))
-			continue;
-		xbd_log(XBD_WARN, "the kernel's %s is loaded and also serves "
-			"backend/%s: devices it claims are not ours. Unload it "
-			"(modprobe -r %s, and blacklist it) or serve another "
-			"name (classes = %s3=%s)", kb, n->name, kb, n->name,
-			n->class->name);
-	}
-}
-
 /* Lets the classes look, once a second, at what only they can see. */
 static void poll_classes(struct ev_loop *l, ev_timer *t, int revents)
 {
@@ -1118,7 +1090,6 @@ int devices_start(struct ev_loop *l)
 	bases = calloc(xbd_config->nr_names, sizeof(*bases));
 	if (!bases)
 		return -1;
-	warn_kernel_backends();
 	for (unsigned int i = 0; i < xbd_config->nr_names; i++) {
 		if (asprintf(&bases[i], "%s/backend/%s", store_home(),
 			     xbd_config->names[i].name) < 0) {

@@ -22,6 +22,7 @@
 #include "config.h"
 #include "control.h"
 #include "device.h"
+#include "kernel-backend.h"
 #include "log.h"
 #include "notify.h"
 #include "owner.h"
@@ -31,6 +32,12 @@
 #define LOCK_NAME "xenbackd.pid"
 /* How often we make sure that xenstored still answers. */
 #define XENSTORE_PROBE_INTERVAL 1.0
+/*
+ * Every name we would serve is the kernel's: LSB's "program is not
+ * configured" (systemd shows NOTCONFIGURED), which the shipped unit does
+ * not restart on (RestartPreventExitStatus=6).
+ */
+#define EXIT_NOT_CONFIGURED 6
 
 static struct config config;
 static int verbose;
@@ -296,6 +303,11 @@ int main(int argc, char **argv)
 		return 1;
 	if (!config.nr_names)
 		xbd_log(XBD_WARN, "no device class in this build: nothing to serve");
+	else if (leave_kernel_served_names(&config) && !config.nr_names) {
+		xbd_log(XBD_ERROR, "nothing left to serve: not starting");
+		rc = EXIT_NOT_CONFIGURED;
+		goto out;
+	}
 
 	/* Everything that can fail at start does so before we detach. */
 	if (take_lock(config.run_dir, &lock_fd) ||
