@@ -20,7 +20,8 @@ struct stats_area;
  */
 static inline unsigned int stats_latency_bucket(uint64_t ns)
 {
-	uint64_t us = (ns + 999) / 1000;	/* whole microseconds, up */
+	/* Whole microseconds, rounded up (ns + 999 could wrap). */
+	uint64_t us = ns / 1000 + (ns % 1000 != 0);
 	unsigned int k;
 
 	if (us <= 1)
