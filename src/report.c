@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What xenbackctl shows: the devices, one device, the ring counters, as
- * tables or JSON. Counters are read from memory the workers write, so
- * they are taken as numbers and nothing more.
+ * tables or JSON (metrics.c: xenbackctl metrics). Counters are the
+ * device's totals (device_totals: its ended workers' and the running
+ * one's), read from memory the workers write, so they are taken as
+ * numbers and nothing more.
  *
  * The core's columns come first (REQUESTS, ERRORS, IN-FLIGHT), then the
  * class's counters by the names it gave (class.h, counters); the class's
