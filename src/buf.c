@@ -58,6 +58,24 @@ void buf_json_string(struct buf *b, const char *s)
 	buf_printf(b, "\"");
 }
 
+void buf_prom_label(struct buf *b, const char *s)
+{
+	buf_printf(b, "\"");
+	for (; s && *s; s++) {
+		unsigned char c = *s;
+
+		if (c == '"' || c == '\\')
+			buf_printf(b, "\\%c", c);
+		else if (c == '\n')
+			buf_printf(b, "\\n");
+		else if (c < 0x20 || c >= 0x7f)
+			buf_printf(b, "?");
+		else
+			buf_printf(b, "%c", c);
+	}
+	buf_printf(b, "\"");
+}
+
 void buf_free(struct buf *b)
 {
 	free(b->data);

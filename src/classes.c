@@ -69,6 +69,16 @@ static const char *class_defect(const struct xbd_class *c)
 			if (!strcmp(c->counters[i], c->counters[n]))
 				return "a counter named twice";
 	}
+	for (n = 0; c->ops && c->ops[n]; n++) {
+		if (n == XBD_MAX_OPS)
+			return "more operations than XBD_MAX_OPS";
+		if (!valid_counter_name(c->ops[n]))
+			return "an operation name that is not lower case "
+			       "letters, digits and dashes";
+		for (unsigned int i = 0; i < n; i++)
+			if (!strcmp(c->ops[i], c->ops[n]))
+				return "an operation named twice";
+	}
 	return NULL;
 }
 
@@ -148,6 +158,15 @@ unsigned int class_nr_counters(const struct xbd_class *c)
 	unsigned int n = 0;
 
 	while (c->counters && n < XBD_MAX_COUNTERS && c->counters[n])
+		n++;
+	return n;
+}
+
+unsigned int class_nr_ops(const struct xbd_class *c)
+{
+	unsigned int n = 0;
+
+	while (c->ops && n < XBD_MAX_OPS && c->ops[n])
 		n++;
 	return n;
 }

@@ -24,5 +24,7 @@ unsigned int classes_count(void);
 const struct xbd_class *classes_get(unsigned int i);
 /* How many counters the class names (class.h, counters). */
 unsigned int class_nr_counters(const struct xbd_class *c);
+/* How many operations the class names (class.h, ops). */
+unsigned int class_nr_ops(const struct xbd_class *c);
 
 #endif

@@ -19,6 +19,7 @@
 #include "control.h"
 #include "device.h"
 #include "log.h"
+#include "metrics.h"
 
 #define MAX_CLIENTS 16
 #define MAX_REQUEST 512
@@ -76,6 +77,8 @@ static void handle_request(struct client *c, char *line)
 		rc = devices_report(&body, REPORT_LIST, NULL, json);
 	else if (n == 1 && !strcmp(words[0], "stats"))
 		rc = devices_report(&body, REPORT_STATS, NULL, json);
+	else if (n == 1 && !strcmp(words[0], "metrics"))
+		metrics_report(&body, json);
 	else if (n == 2 && !strcmp(words[0], "show")) {
 		if (devices_report(&body, REPORT_SHOW, words[1], json)) {
 			buf_printf(out, "error: no device %s\n", words[1]);

@@ -81,7 +81,14 @@ struct xbd_device {
 	double backing_retry_delay;	/* seconds, doubled at each failure */
 
 	struct worker *worker;
-	struct stats_area *stats;
+	struct stats_area *stats;	/* the worker's (shared), or the last's */
+	/*
+	 * The counts of every earlier worker of this device, added up when
+	 * the next one starts: with stats, the device's totals since it was
+	 * found (NULL: no earlier worker, or no memory to keep them).
+	 */
+	struct stats_area *retired;
+	unsigned long workers_started;
 	pid_t last_pid;
 	time_t connected_at;
 	char last_error[256];
@@ -104,6 +111,11 @@ long device_frontend_state(struct xbd_device *d);
  * as removed at its next step (never from inside the caller).
  */
 void device_backend_gone(struct xbd_device *d);
+/*
+ * The device's counters since it was found: every earlier worker's and
+ * the current (or last) one's, in_flight the running worker's only.
+ */
+void device_totals(const struct xbd_device *d, struct stats_area *out);
 /* Writes the "error" node ("<errno> <message>") and logs. */
 void device_verror(struct xbd_device *d, int err, const char *fmt,
 		   va_list ap) __attribute__((format(printf, 3, 0)));

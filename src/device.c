@@ -28,6 +28,7 @@
 #include "hotplug.h"
 #include "log.h"
 #include "owner.h"
+#include "stats.h"
 #include "store.h"
 
 const char *const conn_names[] = {
@@ -278,6 +279,7 @@ static void free_device(struct xbd_device *d)
 	if (d->fe_watched)
 		store_unwatch(d->fe_state_path, d->fe_token);
 	stats_area_free(d->stats);
+	free(d->retired);
 	free(d->backing_failed);
 	free(d->script);
 	free(d->priv);
@@ -706,6 +708,40 @@ static void check_state_owner(struct xbd_device *d, long be_state, bool online)
 		kb ? " loaded? Unload it or serve under another name" : "");
 }
 
+/*
+ * The last worker's counters join the device's totals before a new
+ * worker gets a fresh area: a reconnect or a worker restart does not
+ * reset what xenbackctl shows. Without memory for the totals they are
+ * lost (logged), never the device.
+ */
+static void retire_stats(struct xbd_device *d)
+{
+	if (!d->stats)
+		return;
+	if (!d->retired)
+		d->retired = calloc(1, sizeof(*d->retired));
+	if (d->retired)
+		stats_fold(d->retired, d->stats);
+	else
+		xbd_log(XBD_WARN, "%s: out of memory: the counters of its "
+			"last worker are lost", d->name);
+	stats_area_free(d->stats);
+	d->stats = NULL;
+}
+
+void device_totals(const struct xbd_device *d, struct stats_area *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (d->retired)
+		stats_fold(out, d->retired);
+	if (d->stats) {
+		stats_fold(out, d->stats);
+		/* A gauge: what the running worker holds, nothing of the dead. */
+		for (unsigned int i = 0; d->worker && i < XBD_MAX_RINGS; i++)
+			out->ring[i].in_flight = d->stats->ring[i].in_flight;
+	}
+}
+
 static void start_worker(struct xbd_device *d)
 {
 	struct worker_spawn_args a;
@@ -717,7 +753,7 @@ static void start_worker(struct xbd_device *d)
 		return;
 	}
 	d->class_connected = true;
-	stats_area_free(d->stats);
+	retire_stats(d);
 	d->stats = stats_area_new();
 	err = errno;
 	if (d->stats) {
@@ -747,6 +783,7 @@ static void start_worker(struct xbd_device *d)
 	}
 	d->drain_asked = false;
 	d->fault = false;
+	d->workers_started++;
 	d->last_pid = worker_pid(d->worker);
 	d->conn = CONN_STARTING;
 }

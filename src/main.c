@@ -24,6 +24,7 @@
 #include "device.h"
 #include "kernel-backend.h"
 #include "log.h"
+#include "metrics.h"
 #include "notify.h"
 #include "owner.h"
 #include "store.h"
@@ -341,6 +342,7 @@ int main(int argc, char **argv)
 	ev_signal_init(&sig_hup, on_reload, SIGHUP);
 	ev_signal_start(loop, &sig_hup);
 
+	metrics_init();
 	if (devices_start(loop))
 		goto out;
 	xbd_log(XBD_INFO, "xenbackd %s started (domain %u, hotplug by the %s, "

@@ -4,7 +4,8 @@
 # The core: no class here. src/ring*.c is the kit's ring plumbing
 # (include/xenbackd/ring.h), which every class may use.
 XENBACKD_SOURCES := src/main.c src/config.c src/log.c src/clock.c src/classes.c \
-	src/store.c src/device.c src/device-api.c src/report.c \
+	src/store.c src/device.c src/device-api.c src/report.c src/metrics.c \
+	src/stats.c \
 	src/hotplug.c src/worker.c \
 	src/control.c src/buf.c src/notify.c src/owner.c src/check-uint.c \
 	src/class-options.c src/kernel-backend.c $(sort $(wildcard src/ring*.c))

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What xenbackctl shows: the devices, one device, the ring counters, as
- * tables or JSON. Counters are read from memory the workers write, so
- * they are taken as numbers and nothing more.
+ * tables or JSON (metrics.c: xenbackctl metrics). Counters are the
+ * device's totals (device_totals: its ended workers' and the running
+ * one's), read from memory the workers write, so they are taken as
+ * numbers and nothing more.
  *
  * The core's columns come first (REQUESTS, ERRORS, IN-FLIGHT), then the
  * class's counters by the names it gave (class.h, counters); the class's
@@ -18,6 +20,7 @@
 #include "config.h"
 #include "device-private.h"
 #include "log.h"
+#include "stats.h"
 #include "worker.h"
 
 #define MAX_SHOW_FIELDS 32
@@ -154,21 +157,39 @@ static void report_device_json(struct buf *b, struct xbd_device *d, bool full)
 	}
 }
 
-/* The rings the worker says it has, never more than there is room for. */
-static unsigned int nr_rings(const struct xbd_device *d)
+/* The rings the workers said they had, never more than there is room for. */
+static unsigned int nr_rings(const struct stats_area *t)
 {
-	unsigned int n = d->stats ? d->stats->nr_rings : 0;
+	unsigned int n = t ? t->nr_rings : 0;
 
 	return n < XBD_MAX_RINGS ? n : XBD_MAX_RINGS;
+}
+
+/*
+ * The device's counters since it was found (device_totals), malloc'd:
+ * NULL (nothing shown) when there is no memory for them, which the reply
+ * then says (b->failed).
+ */
+static struct stats_area *totals_of(struct buf *b, const struct xbd_device *d)
+{
+	struct stats_area *t = malloc(sizeof(*t));
+
+	if (!t) {
+		b->failed = true;
+		return NULL;
+	}
+	device_totals(d, t);
+	return t;
 }
 
 static void report_rings_json(struct buf *b, struct xbd_device *d)
 {
 	unsigned int nc = class_nr_counters(d->class);
+	struct stats_area *t = totals_of(b, d);
 
 	buf_printf(b, "\"rings\":[");
-	for (unsigned int i = 0; i < nr_rings(d); i++) {
-		const struct xbd_ring_stats *r = &d->stats->ring[i];
+	for (unsigned int i = 0; i < nr_rings(t); i++) {
+		const struct xbd_ring_stats *r = &t->ring[i];
 
 		buf_printf(b, "%s{\"ring\":%u,\"requests\":%llu,\"errors\":%llu,"
 			   "\"in-flight\":%llu", i ? "," : "", i,
@@ -181,6 +202,7 @@ static void report_rings_json(struct buf *b, struct xbd_device *d)
 		buf_printf(b, "}");
 	}
 	buf_printf(b, "]");
+	free(t);
 }
 
 /* A class counter's column: at least as wide as the byte counts need. */
@@ -210,12 +232,13 @@ static void rings_header(struct buf *b, const struct xbd_class *c)
 	buf_printf(b, "\n");
 }
 
-static void report_rings_text(struct buf *b, struct xbd_device *d)
+static void report_rings_text(struct buf *b, struct xbd_device *d,
+			      const struct stats_area *t)
 {
 	unsigned int nc = class_nr_counters(d->class);
 
-	for (unsigned int i = 0; i < nr_rings(d); i++) {
-		const struct xbd_ring_stats *r = &d->stats->ring[i];
+	for (unsigned int i = 0; i < nr_rings(t); i++) {
+		const struct xbd_ring_stats *r = &t->ring[i];
 
 		buf_printf(b, "%-20s %4u %10llu %8llu %9llu", d->name, i,
 			   (unsigned long long)r->requests,
@@ -230,6 +253,8 @@ static void report_rings_text(struct buf *b, struct xbd_device *d)
 
 static void report_show_text(struct buf *b, struct xbd_device *d)
 {
+	struct stats_area *t;
+
 	buf_printf(b, "device:         %s\n", d->name);
 	buf_printf(b, "class:          %s\n", d->class->name);
 	buf_printf(b, "phase:          %s\n", conn_names[d->conn]);
@@ -245,10 +270,12 @@ static void report_show_text(struct buf *b, struct xbd_device *d)
 		buf_printf(b, "worker:         none\n");
 	if (d->last_error[0])
 		buf_printf(b, "error:          %s\n", d->last_error);
-	if (nr_rings(d)) {
+	t = totals_of(b, d);
+	if (nr_rings(t)) {
 		rings_header(b, d->class);
-		report_rings_text(b, d);
+		report_rings_text(b, d, t);
 	}
+	free(t);
 }
 
 static bool listed(const struct xbd_device *d)
@@ -284,9 +311,15 @@ static void report_stats_text(struct buf *b)
 		if (b->len > start)
 			buf_printf(b, "\n");
 		rings_header(b, c);
-		for (d = device_list; d; d = d->next)
-			if (listed(d) && d->class == c)
-				report_rings_text(b, d);
+		for (d = device_list; d; d = d->next) {
+			struct stats_area *t;
+
+			if (!listed(d) || d->class != c)
+				continue;
+			t = totals_of(b, d);
+			report_rings_text(b, d, t);
+			free(t);
+		}
 	}
 	if (b->len == start)
 		rings_header(b, NULL);

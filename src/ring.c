@@ -12,6 +12,8 @@
 
 #include <xenbackd/ring.h>
 
+#include "clock.h"
+#include "stats.h"
 #include "worker-rings.h"
 #include "worker.h"
 
@@ -42,6 +44,7 @@ struct xbd_ring {
 	struct xbd_ring_stats *stats;
 	struct xbd_ring_stats spare;	/* past the shared slots */
 	void *req;			/* the private copy of a request */
+	uint64_t taken_at;		/* when it was taken (ns), if timed */
 	bool responses;			/* responses not yet pushed */
 	bool more;			/* requests left after a bounded pass */
 
@@ -91,6 +94,40 @@ void xbd_ring_count(struct xbd_ring *r, unsigned int i, uint64_t n)
 {
 	if (i < XBD_MAX_COUNTERS)
 		r->stats->counter[i] += n;
+}
+
+uint64_t xbd_ring_taken_at(const struct xbd_ring *r)
+{
+	return r->taken_at;
+}
+
+void xbd_ring_account(struct xbd_ring *r, unsigned int op,
+		      enum xbd_result res, uint64_t bytes, uint64_t taken)
+{
+	unsigned int nr_ops = r->set->nr_ops;
+	struct xbd_op_stats *o;
+	uint64_t now, ns;
+
+	if ((unsigned int)res >= XBD_NR_RESULTS)
+		res = XBD_RESULT_IO_ERROR;
+	if (res != XBD_RESULT_OK)
+		r->stats->errors++;
+	if (!nr_ops)
+		return;
+	/* A guest's value, never an index unchecked: past the end, the last. */
+	o = &r->stats->op[op < nr_ops ? op : nr_ops - 1];
+	o->result[res]++;
+	if (res == XBD_RESULT_OK)
+		o->bytes += bytes;
+	now = monotonic_ns();
+	ns = taken && now > taken ? now - taken : 0;
+	o->latency_ns += ns;
+	o->latency[stats_latency_bucket(ns)]++;
+}
+
+void xbd_ring_count_wait(struct xbd_ring *r)
+{
+	r->stats->resource_waits++;
 }
 
 /* ---- The worker's set of rings ----------------------------------------- */
@@ -335,6 +372,9 @@ static bool overflowed(struct xbd_ring *r, RING_IDX rp)
 
 static void took(struct xbd_ring *r)
 {
+	/* Timed only for a class that accounts its answers. */
+	if (r->set->nr_ops)
+		r->taken_at = monotonic_ns();
 	r->back.req_cons++;
 	r->stats->requests++;
 	r->stats->in_flight = xbd_ring_in_flight(r);

@@ -29,6 +29,7 @@ struct worker_rings {
 	bool watching;
 	ev_timer first_pass;		/* new rings' first pass, from the loop */
 	ev_timer stop_timer;		/* the default drain's last step */
+	unsigned int nr_ops;		/* the class's operations (ops) */
 	int busy;			/* xbd_worker_busy() */
 	bool draining;			/* no more passes */
 	bool default_drain;		/* the core's drain runs */

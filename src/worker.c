@@ -28,6 +28,7 @@
 #include <unistd.h>
 #include <xentoolcore.h>
 
+#include "classes.h"
 #include "config.h"
 #include "device.h"
 #include "log.h"
@@ -644,6 +645,7 @@ static void worker_main(const struct worker_spawn_args *a, int chan)
 		      xbd_config->drain_timeout, 0);
 	w.orphan_timer.data = &w;
 	worker_rings_init(&w.rings, &w, a->stats, w.class->worker_stop);
+	w.rings.nr_ops = class_nr_ops(w.class);
 	ev_timer_init(&w.log_timer, log_summary_due, 0, 0);
 	ev_prepare_init(&w.log_prepare, log_before_sleep);
 	w.log_prepare.data = &w;

@@ -74,7 +74,9 @@ static void usage(FILE *f)
 "commands:\n"
 "  list        every device, its xenbus states and its worker\n"
 "  show DEV    one device in detail (DEV as in list: CLASS/DOMID/DEVID)\n"
-"  stats       per-ring counters: requests, bytes, errors, in flight\n");
+"  stats       per-ring counters: requests, bytes, errors, in flight\n"
+"  metrics     every counter, per ring and operation, with latency\n"
+"              histograms, in the Prometheus text format (or --json)\n");
 	attach_usage(f);
 	fprintf(f,
 "\n"
@@ -139,7 +141,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	cmd = argv[optind];
-	if ((!strcmp(cmd, "list") || !strcmp(cmd, "stats")) && argc - optind == 1) {
+	if ((!strcmp(cmd, "list") || !strcmp(cmd, "stats") ||
+	     !strcmp(cmd, "metrics")) && argc - optind == 1) {
 		buf_printf(&req, "%s", cmd);
 	} else if (!strcmp(cmd, "show") && argc - optind == 2 &&
 		   !strpbrk(argv[optind + 1], " \t\n")) {

@@ -45,17 +45,53 @@ struct xbd_worker;
 /* At most this many class-named counters per ring. */
 #define XBD_MAX_COUNTERS 8
 
+/* At most this many operations per class (xbd_class.ops). */
+#define XBD_MAX_OPS 8
+/*
+ * Latency histogram buckets per operation: bucket k < XBD_LATENCY_BUCKETS
+ * - 1 counts answers that took at most 2^k microseconds (and more than
+ * bucket k - 1 allows); the last bucket counts the rest (over 2^22 us,
+ * about 4.2 s).
+ */
+#define XBD_LATENCY_BUCKETS 24
+
+/* How a request was answered, for errors counted by kind. */
+enum xbd_result {
+	XBD_RESULT_OK,
+	XBD_RESULT_IO_ERROR,	/* the backing store (or the work) failed */
+	XBD_RESULT_BAD_REQUEST,	/* the guest's fault: a bad field, grant,
+				   segment or range; a write to a
+				   read-only device */
+	XBD_RESULT_UNSUPPORTED,	/* an operation not offered, or unknown */
+	XBD_RESULT_NO_RESOURCES,	/* the backend ran out (memory) */
+	XBD_NR_RESULTS
+};
+
+/* One operation's answers on one ring (xbd_ring_account()). */
+struct xbd_op_stats {
+	uint64_t result[XBD_NR_RESULTS];	/* answers, by result */
+	uint64_t bytes;			/* moved by the answers that succeeded */
+	uint64_t latency_ns;		/* sum of the answers' latencies */
+	uint64_t latency[XBD_LATENCY_BUCKETS];	/* answers per bucket */
+};
+
 /*
  * Per-ring counters. They live in memory shared between main and the
  * worker: the worker updates them (the ring helpers of ring.h do it for
- * requests, errors and in_flight), main reads them for xenbackctl.
+ * requests, errors and in_flight, and per operation in
+ * xbd_ring_account()), main reads them for xenbackctl and adds each
+ * ended worker's to the device's totals, so that they survive
+ * reconnects and worker restarts (not a daemon restart).
  */
 struct xbd_ring_stats {
 	uint64_t requests;	/* requests taken off the ring */
 	uint64_t errors;	/* requests answered with an error */
 	uint64_t in_flight;	/* taken off the ring, not yet answered */
+	uint64_t resource_waits;	/* requests that waited for resources */
 	/* The class's own, named by xbd_class.counters. */
 	uint64_t counter[XBD_MAX_COUNTERS];
+	/* Per operation, named by xbd_class.ops. */
+	struct xbd_op_stats op[XBD_MAX_OPS];
 };
 
 /*
@@ -189,6 +225,17 @@ struct xbd_class {
 	 * the core's requests, errors and in-flight. NULL: none.
 	 */
 	const char *const *counters;
+
+	/*
+	 * Names of the class's operations (NULL-terminated, at most
+	 * XBD_MAX_OPS, lower case with dashes), e.g. { "read", "write",
+	 * "flush", "discard", "other", NULL }. Each answer the class
+	 * accounts with xbd_ring_account() (ring.h) is counted under its
+	 * operation: answers by result, bytes, a latency histogram, shown by
+	 * xenbackctl metrics. An operation index out of range counts as the
+	 * last, so name a catch-all last. NULL: no per-operation metrics.
+	 */
+	const char *const *ops;
 };
 
 /* Registers a class; the daemon serves it under its configured name. */

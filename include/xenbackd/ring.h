@@ -43,6 +43,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <xenbackd/class.h>
 #include <xenbackd/io-ring.h>
 
 struct xbd_device;
@@ -255,6 +256,31 @@ struct xbd_ring_stats *xbd_ring_stats(struct xbd_ring *r);
 void xbd_ring_count_error(struct xbd_ring *r);
 /* Adds to the class's counter i (index into xbd_class.counters). */
 void xbd_ring_count(struct xbd_ring *r, unsigned int i, uint64_t n);
+
+/*
+ * When the request being handed over (the request callback's, or the
+ * last xbd_ring_take()'s) was taken off the ring, in nanoseconds of the
+ * monotonic clock; 0 when the class declares no operations. Keep it with
+ * a request answered later, for xbd_ring_account().
+ */
+uint64_t xbd_ring_taken_at(const struct xbd_ring *r);
+/*
+ * Counts an answered request (call it with xbd_ring_respond()) under
+ * operation op, an index into xbd_class.ops: anything past the last
+ * counts as the last, so a guest's value may be passed unchecked. res
+ * says how it ended (a result other than XBD_RESULT_OK is also counted in
+ * the ring's errors: do not call xbd_ring_count_error() too); bytes is
+ * what it moved (counted when res is XBD_RESULT_OK); taken is
+ * xbd_ring_taken_at() of the request, and the time from then to now
+ * goes into the operation's latency histogram (one clock read).
+ */
+void xbd_ring_account(struct xbd_ring *r, unsigned int op,
+		      enum xbd_result res, uint64_t bytes, uint64_t taken);
+/*
+ * A request had to wait for the backend's resources (I/O slots, memory)
+ * before it could start: blkback's oo_req.
+ */
+void xbd_ring_count_wait(struct xbd_ring *r);
 
 /*
  * Unbinds the channel, unmaps the pages, and unregisters the ring. The

@@ -72,11 +72,40 @@ static void start(struct vbd_ioreq *q);
 static void check_waiting(struct vbd_ring *r);
 static void drop_bounce(struct vbd_ioreq *q);
 
-/* Answers q and returns it to the free list. */
-static void finish(struct vbd_ioreq *q, int16_t status)
+/* The operation q is counted under (VBD_OP_*), from what the ring said. */
+static unsigned int op_of(const struct vbd_request *req)
+{
+	switch (req->rsp_operation) {
+	case BLKIF_OP_READ:
+		return VBD_OP_READ;
+	case BLKIF_OP_WRITE:
+		return VBD_OP_WRITE;
+	case BLKIF_OP_FLUSH_DISKCACHE:
+		return VBD_OP_FLUSH;
+	case BLKIF_OP_WRITE_BARRIER:
+		return VBD_OP_BARRIER;
+	case BLKIF_OP_DISCARD:
+		return VBD_OP_DISCARD;
+	default:
+		return VBD_OP_OTHER;
+	}
+}
+
+/* A grant map or copy that failed: ours when out of memory, else the guest's. */
+static enum xbd_result grant_failure(int err)
+{
+	return err == -ENOMEM ? XBD_RESULT_NO_RESOURCES : XBD_RESULT_BAD_REQUEST;
+}
+
+/*
+ * Answers q and returns it to the free list; res says, for the metrics,
+ * why a status other than BLKIF_RSP_OKAY was given.
+ */
+static void finish(struct vbd_ioreq *q, int16_t status, enum xbd_result res)
 {
 	struct vbd_ring *r = q->ring;
 	bool was_barrier = q->barrier;
+	uint64_t bytes = q->req.nr_sectors << VBD_SECTOR_SHIFT;
 
 	if (q->mapped) {
 		vbd_grants_unmap(r->grants, &q->map);
@@ -84,15 +113,16 @@ static void finish(struct vbd_ioreq *q, int16_t status)
 	}
 	writes_remove(r, q);
 	if (status == BLKIF_RSP_OKAY && q->req.nr_segments) {
-		uint64_t bytes = q->req.nr_sectors << VBD_SECTOR_SHIFT;
-
 		if (q->req.kind == VBD_REQ_READ)
 			xbd_ring_count(r->ring, VBD_COUNT_READ_BYTES, bytes);
 		else if (q->req.kind != VBD_REQ_DISCARD)
 			xbd_ring_count(r->ring, VBD_COUNT_WRITE_BYTES, bytes);
 	}
-	if (status != BLKIF_RSP_OKAY)
-		xbd_ring_count_error(r->ring);
+	if (status == BLKIF_RSP_OKAY)
+		res = XBD_RESULT_OK;
+	else if (res == XBD_RESULT_OK)
+		res = XBD_RESULT_IO_ERROR;	/* an error is never counted ok */
+	xbd_ring_account(r->ring, op_of(&q->req), res, bytes, q->taken);
 	vbd_ring_respond(r, q->req.id, q->req.rsp_operation, status);
 
 	free(q->heap);
@@ -160,6 +190,9 @@ static void submit(struct vbd_ioreq *q, enum vbd_io_kind kind)
 	} else if (kind == VBD_IO_DISCARD || kind == VBD_IO_SECURE_DISCARD) {
 		op->length = q->req.nr_sectors << VBD_SECTOR_SHIFT;
 	}
+	/* blkback's oo_req: the I/O has to wait for a free slot. */
+	if (vbd_io_full(q->ring->wd->io))
+		xbd_ring_count_wait(q->ring->ring);
 	vbd_io_submit(q->ring->wd->io, op);
 }
 
@@ -217,7 +250,7 @@ static void start_data(struct vbd_ioreq *q)
 			xbd_log_guest(XBD_DEBUG, "queue %u: copying request %llu "
 				"failed: %s", r->index,
 				(unsigned long long)q->req.id, strerror(-err));
-			finish(q, BLKIF_RSP_ERROR);
+			finish(q, BLKIF_RSP_ERROR, grant_failure(err));
 			return;
 		}
 		submit(q, to_guest ? VBD_IO_READ : VBD_IO_WRITE);
@@ -229,7 +262,7 @@ static void start_data(struct vbd_ioreq *q)
 		xbd_log_guest(XBD_DEBUG, "queue %u: mapping %u grant(s) of "
 			"request %llu failed: %s", r->index, q->req.nr_segments,
 			(unsigned long long)q->req.id, strerror(-err));
-		finish(q, BLKIF_RSP_ERROR);
+		finish(q, BLKIF_RSP_ERROR, grant_failure(err));
 		return;
 	}
 	q->mapped = true;
@@ -245,9 +278,12 @@ static void io_done(struct vbd_io_op *op, int res)
 		xbd_log_guest(XBD_DEBUG, "queue %u: request %llu: I/O error: %s",
 			q->ring->index,
 			(unsigned long long)q->req.id, strerror(-res));
-		finish(q, res == -EOPNOTSUPP && q->req.kind != VBD_REQ_READ &&
-				  q->req.kind != VBD_REQ_WRITE
-			  ? BLKIF_RSP_EOPNOTSUPP : BLKIF_RSP_ERROR);
+		if (res == -EOPNOTSUPP && q->req.kind != VBD_REQ_READ &&
+		    q->req.kind != VBD_REQ_WRITE)
+			finish(q, BLKIF_RSP_EOPNOTSUPP, XBD_RESULT_UNSUPPORTED);
+		else
+			finish(q, BLKIF_RSP_ERROR, res == -ENOMEM ?
+			       XBD_RESULT_NO_RESOURCES : XBD_RESULT_IO_ERROR);
 		return;
 	}
 	switch (q->stage) {
@@ -261,7 +297,7 @@ static void io_done(struct vbd_io_op *op, int res)
 		if (q->ring->wd->copy && q->req.kind == VBD_REQ_READ &&
 		    vbd_grants_copy(q->ring->grants, q->segs,
 				    q->req.nr_segments, true, q->bounce)) {
-			finish(q, BLKIF_RSP_ERROR);
+			finish(q, BLKIF_RSP_ERROR, XBD_RESULT_BAD_REQUEST);
 			return;
 		}
 		if (q->req.kind == VBD_REQ_BARRIER) {
@@ -273,7 +309,7 @@ static void io_done(struct vbd_io_op *op, int res)
 	default:
 		break;
 	}
-	finish(q, BLKIF_RSP_OKAY);
+	finish(q, BLKIF_RSP_OKAY, XBD_RESULT_OK);
 }
 
 /* Flushes and barriers whose earlier writes are all done may start. */
@@ -320,7 +356,7 @@ static void start(struct vbd_ioreq *q)
 		writes_append(r, q);
 		q->stage = VBD_STAGE_DATA;
 		if (q->req.nr_sectors == 0) {
-			finish(q, BLKIF_RSP_OKAY);
+			finish(q, BLKIF_RSP_OKAY, XBD_RESULT_OK);
 			break;
 		}
 		submit(q, q->req.secure ? VBD_IO_SECURE_DISCARD
@@ -340,8 +376,11 @@ static void start(struct vbd_ioreq *q)
 	}
 }
 
-/* Reads and checks an indirect request's segment list. */
-static int load_indirect(struct vbd_ioreq *q)
+/*
+ * Reads and checks an indirect request's segment list: XBD_RESULT_OK, or
+ * why the request is refused.
+ */
+static enum xbd_result load_indirect(struct vbd_ioreq *q)
 {
 	struct vbd_ring *r = q->ring;
 	unsigned int n = q->req.nr_segments;
@@ -354,7 +393,7 @@ static int load_indirect(struct vbd_ioreq *q)
 
 	heap = malloc(sz);
 	if (!heap)
-		return BLKIF_RSP_ERROR;
+		return XBD_RESULT_NO_RESOURCES;
 	q->heap = heap;
 	/* Largest alignment first: iovecs, then pointers, then segments. */
 	q->iov = (struct iovec *)heap;
@@ -367,7 +406,7 @@ static int load_indirect(struct vbd_ioreq *q)
 	base = vbd_grants_map_ro(r->grants, q->req.indirect_grefs,
 				 q->req.nr_indirect_pages);
 	if (!base)
-		return BLKIF_RSP_ERROR;
+		return XBD_RESULT_BAD_REQUEST;
 	for (i = 0; i < q->req.nr_indirect_pages; i++)
 		pages[i] = base + (size_t)i * VBD_PAGE_SIZE;
 	status = vbd_request_indirect_segments(&q->req, &r->wd->lim, pages,
@@ -377,13 +416,14 @@ static int load_indirect(struct vbd_ioreq *q)
 		status = vbd_request_indirect_segments(&q->req, &r->wd->lim,
 						       pages, q->segs);
 	vbd_grants_unmap_ro(r->grants, base, q->req.nr_indirect_pages);
-	return status;
+	return status == BLKIF_RSP_OKAY ? XBD_RESULT_OK : XBD_RESULT_BAD_REQUEST;
 }
 
 void vbd_dispatch(struct vbd_ring *r, const void *entry)
 {
 	struct vbd_ioreq *q = r->free;
 	struct vbd_raw_request raw_copy, *raw = &raw_copy;
+	enum xbd_result res;
 	int status;
 
 	/* Never empty: at most r->size requests are outstanding. */
@@ -398,21 +438,29 @@ void vbd_dispatch(struct vbd_ring *r, const void *entry)
 	q->map.pers = q->pers_inline;
 	q->map.nr = 0;
 	q->iov = q->iov_inline;
+	q->taken = xbd_ring_taken_at(r->ring);
 	vbd_request_copy(r->abi, entry, raw);
 
 	status = vbd_request_decode(r->abi, raw, &r->wd->lim, &q->req);
 	/* Past the end the worker knows: the store may have grown. */
 	if (status == BLKIF_RSP_ERROR && vbd_worker_refresh_size(r->wd))
 		status = vbd_request_decode(r->abi, raw, &r->wd->lim, &q->req);
-	if (status == BLKIF_RSP_OKAY && q->req.nr_indirect_pages)
-		status = load_indirect(q);
+	/* decode refuses what is not offered, and the guest's mistakes. */
+	res = status == BLKIF_RSP_OKAY ? XBD_RESULT_OK :
+	      status == BLKIF_RSP_EOPNOTSUPP ? XBD_RESULT_UNSUPPORTED :
+	      XBD_RESULT_BAD_REQUEST;
+	if (res == XBD_RESULT_OK && q->req.nr_indirect_pages) {
+		res = load_indirect(q);
+		if (res != XBD_RESULT_OK)
+			status = BLKIF_RSP_ERROR;
+	}
 	if (status != BLKIF_RSP_OKAY) {
 		xbd_log_guest(XBD_DEBUG, "queue %u: request %llu (operation %u) "
 			"refused with %d", r->index,
 			(unsigned long long)q->req.id, q->req.operation,
 			status);
 		q->stage = VBD_STAGE_IDLE;
-		finish(q, (int16_t)status);
+		finish(q, (int16_t)status, res);
 		return;
 	}
 	start(q);

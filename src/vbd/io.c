@@ -23,6 +23,7 @@ struct vbd_io {
 	struct vbd_io_engine *primary;
 	struct vbd_io_engine *helper;	/* thread pool for what primary lacks */
 	unsigned int in_flight;
+	unsigned int capacity;		/* in flight at once without waiting */
 	bool primary_pending, helper_pending;	/* resubmitted, to kick */
 };
 
@@ -181,6 +182,8 @@ struct vbd_io *vbd_io_create(struct ev_loop *loop,
 		errno = err;
 		return NULL;
 	}
+	io->capacity = strcmp(io->primary->ops->name, "io_uring") ?
+		       cfg->threads : cfg->depth;
 	io->primary->io = io;
 	io->primary->complete = on_complete;
 	io->primary->batch_end = on_batch_end;
@@ -248,6 +251,11 @@ void vbd_io_kick(struct vbd_io *io)
 unsigned int vbd_io_in_flight(const struct vbd_io *io)
 {
 	return io->in_flight;
+}
+
+bool vbd_io_full(const struct vbd_io *io)
+{
+	return io->in_flight >= io->capacity;
 }
 
 void vbd_io_destroy(struct vbd_io *io)

@@ -76,6 +76,11 @@ void vbd_io_submit(struct vbd_io *io, struct vbd_io_op *op);
 void vbd_io_kick(struct vbd_io *io);
 /* Operations submitted and not completed. */
 unsigned int vbd_io_in_flight(const struct vbd_io *io);
+/*
+ * Whether an operation submitted now waits for an earlier one to end:
+ * as many in flight as io_uring's queue entries (or pool threads).
+ */
+bool vbd_io_full(const struct vbd_io *io);
 /* Frees the context; nothing may be in flight. */
 void vbd_io_destroy(struct vbd_io *io);
 

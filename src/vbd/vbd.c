@@ -290,6 +290,11 @@ static const char *const vbd_counters[] = {
 	"read-bytes", "write-bytes", NULL,
 };
 
+/* Per ring and operation, in xenbackctl metrics (VBD_OP_*). */
+static const char *const vbd_ops[] = {
+	"read", "write", "flush", "barrier", "discard", "other", NULL,
+};
+
 const struct xbd_class vbd_class = {
 	.name = "vbd",
 	.kernel_backend = "xen_blkback",
@@ -306,6 +311,7 @@ const struct xbd_class vbd_class = {
 	.check_option = vbd_option_check,
 	.show = vbd_show,
 	.counters = vbd_counters,
+	.ops = vbd_ops,
 };
 
 XBD_CLASS_REGISTER(vbd_class);

@@ -41,6 +41,7 @@ struct vbd_ioreq {
 	struct vbd_request req;
 	enum vbd_stage stage;
 	int16_t status;
+	uint64_t taken;			/* xbd_ring_taken_at(), for metrics */
 	uint64_t seq;			/* writes: acceptance order */
 	uint64_t wait_seq;		/* flush/barrier: writes up to this */
 	bool in_writes;			/* on ring->writes */
@@ -70,6 +71,13 @@ struct vbd_list {
 
 /* The class's counters (vbd_class.counters). */
 enum { VBD_COUNT_READ_BYTES, VBD_COUNT_WRITE_BYTES };
+/*
+ * The class's operations (vbd_class.ops): what a request asked for, as
+ * the response echoes it; any other operation (unknown, or an indirect
+ * request refused before its operation was known) is "other", last.
+ */
+enum { VBD_OP_READ, VBD_OP_WRITE, VBD_OP_FLUSH, VBD_OP_BARRIER,
+       VBD_OP_DISCARD, VBD_OP_OTHER };
 
 /* One queue: its kit ring, and the blkif state around it. */
 struct vbd_ring {

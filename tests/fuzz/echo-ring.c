@@ -507,6 +507,17 @@ static bool step(RING_IDX cons, bool ran)
 	ASSERT(W.area.ring[0].errors == errors);
 	ASSERT(W.area.ring[0].counter[0] == nbytes);
 	ASSERT(W.area.ring[0].counter[1] == reversed);
+	/* Every answer in the metrics of one of echo's four ops, none past. */
+	{
+		uint64_t answers = 0;
+
+		for (unsigned int o = 0; o < XBD_MAX_OPS; o++)
+			for (unsigned int k = 0; k < XBD_NR_RESULTS; k++) {
+				ASSERT(o < 4 || !W.area.ring[0].op[o].result[k]);
+				answers += W.area.ring[0].op[o].result[k];
+			}
+		ASSERT(answers == W.area.ring[0].requests);
+	}
 	/* Notified exactly when a response crossed rsp_event. */
 	{
 		RING_IDX new = sr->rsp_prod, ev = sr->rsp_event;
@@ -621,6 +632,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Main: the device set up, the frontend's nodes read. */
 	memset(priv, 0, sizeof(priv));
 	guest_worker_reset(echo->worker_stop, priv);
+	/* As the daemon's worker: the guest's op picks the metrics' slot. */
+	W.rings.nr_ops = class_nr_ops(echo);
 	memset(guest_grants, 0, sizeof(guest_grants));
 	reverse_option = options[cfg & 3];
 	reverse = !reverse_option || !strcmp(reverse_option, "1");

@@ -56,10 +56,19 @@ static unsigned int nr_deferred;
 static bool bad_copy;			/* a request seen in shared memory */
 static struct xbd_ring *ring;
 
+static bool accounting;			/* answers go to xbd_ring_account */
+static uint64_t taken_seen;		/* the last xbd_ring_taken_at() */
+
 static void respond(struct xbd_ring *r, const struct toy_req *q)
 {
 	struct toy_rsp rsp = { q->id, q->value + 1 };
 
+	/* The id picks the operation, as a guest's field would: unchecked. */
+	if (accounting)
+		xbd_ring_account(r, (unsigned int)q->id % 7,
+				 q->id % 5 == 4 ? XBD_RESULT_BAD_REQUEST
+						: XBD_RESULT_OK, 100,
+				 xbd_ring_taken_at(r));
 	if (q->value == 13)
 		xbd_ring_count_error(r);
 	xbd_ring_count(r, 1, q->value);
@@ -72,6 +81,7 @@ static void on_request(struct xbd_ring *r, const void *req, void *ctx)
 	uintptr_t p = (uintptr_t)req;
 
 	requests++;
+	taken_seen = xbd_ring_taken_at(r);
 	/* The class only ever sees the private copy, aligned for anything. */
 	if (p % _Alignof(max_align_t) ||
 	    (p >= (uintptr_t)guest_mem &&
@@ -161,8 +171,9 @@ static void new_worker(void)
 {
 	guest_worker_reset(on_stop, NULL);
 	requests = passes = events = stops = 0;
-	defer = bad_copy = false;
+	defer = bad_copy = accounting = false;
 	nr_deferred = 0;
+	taken_seen = 0;
 }
 
 static struct xbd_ring *open_toy(unsigned int index, uint32_t ref,
@@ -218,6 +229,8 @@ static void passes_and_answers(void)
 	CHECK_EQ(W.area.ring[0].counter[1], (uint64_t)(100 + 109) * 10 / 2 * 3);
 	/* Asked for an event with the next request (final check). */
 	CHECK_EQ(sring->req_event, req_prod + 1);
+	/* A class without operations: requests are not timed. */
+	CHECK_EQ(taken_seen, 0);
 
 	/* Answers given later: in flight until then, pushed by the class. */
 	defer = true;
@@ -267,6 +280,54 @@ static void passes_and_answers(void)
 	CHECK_EQ(stops, 1);
 	/* The answer written before the drain reached the frontend. */
 	CHECK_EQ(collect(1, 300), 1);
+}
+
+/*
+ * Answers accounted per operation: a class of 3 operations gets ids 0..13
+ * as operations 0..6 (3..6 past its last: counted as the last), ids 4 and
+ * 9 answered as bad requests.
+ */
+static void account(void)
+{
+	const struct xbd_ring_stats *st = &W.area.ring[0];
+	uint64_t answers = 0;
+
+	new_worker();
+	W.rings.nr_ops = 3;
+	accounting = true;
+	guest_ring(8, 0);
+	ring = open_toy(0, 8, 16, 0);
+	CHECK(ring != NULL);
+	for (unsigned int i = 0; i < 14; i++)
+		put(i, i * 3);
+	publish();
+	guest_kick(16);
+	CHECK_EQ(collect(14, 0), 14);
+	CHECK(taken_seen != 0);
+	CHECK_EQ(st->requests, 14);
+	CHECK_EQ(st->errors, 2);
+	CHECK_EQ(st->op[0].result[XBD_RESULT_OK], 2);
+	CHECK_EQ(st->op[1].result[XBD_RESULT_OK], 2);
+	CHECK_EQ(st->op[2].result[XBD_RESULT_OK], 8);
+	CHECK_EQ(st->op[2].result[XBD_RESULT_BAD_REQUEST], 2);
+	CHECK_EQ(st->op[0].bytes, 200);
+	CHECK_EQ(st->op[2].bytes, 800);		/* not the errors' */
+	for (unsigned int o = 0; o < XBD_MAX_OPS; o++) {
+		uint64_t in_buckets = 0, results = 0;
+
+		for (unsigned int k = 0; k < XBD_LATENCY_BUCKETS; k++)
+			in_buckets += st->op[o].latency[k];
+		for (unsigned int k = 0; k < XBD_NR_RESULTS; k++)
+			results += st->op[o].result[k];
+		CHECK_EQ(in_buckets, results);
+		if (o >= 3)
+			CHECK_EQ(results, 0);	/* nothing past the last */
+		answers += results;
+	}
+	CHECK_EQ(answers, 14);
+	/* Answered at once: well within the 1 ms bucket. */
+	CHECK(st->op[2].latency_ns < 1000000ull * 10);
+	drain();
 }
 
 /* A live ring taken over: requests waiting, indexes about to wrap. */
@@ -458,6 +519,7 @@ int main(void)
 	faults();
 	storms();
 	take_mode();
+	account();
 	ev_loop_destroy(W.loop);
 	return test_exit("test-ring");
 }

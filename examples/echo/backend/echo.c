@@ -46,6 +46,11 @@ static const struct xbd_ring_layout echo_layout = {
 /* Our counters in xenbackctl stats, after requests, errors, in-flight. */
 enum { COUNT_BYTES, COUNT_REVERSED };
 static const char *const echo_counters[] = { "bytes", "reversed", NULL };
+/*
+ * Our operations in xenbackctl metrics, indexed by ECHO_OP_*: any other
+ * op a guest sends counts as the last, "other".
+ */
+static const char *const echo_ops[] = { "ping", "sum", "reverse", "other", NULL };
 
 static const struct xbd_class echo_class;
 
@@ -143,8 +148,10 @@ static void echo_request(struct xbd_ring *r, const void *slot, void *ctx)
 	rsp.id = req->id;
 	rsp.op = req->op;
 	rsp.status = echo_do(w, r, xbd_worker_priv(w), req, &rsp.sum);
-	if (rsp.status != ECHO_RSP_OKAY)
-		xbd_ring_count_error(r);
+	/* Counted per op: result, bytes, latency (errors too, by kind). */
+	xbd_ring_account(r, req->op, rsp.status == ECHO_RSP_OKAY ? XBD_RESULT_OK :
+			 rsp.status == ECHO_RSP_EOPNOTSUPP ? XBD_RESULT_UNSUPPORTED :
+			 XBD_RESULT_BAD_REQUEST, req->length, xbd_ring_taken_at(r));
 	xbd_ring_respond(r, &rsp, sizeof(rsp));
 }
 
@@ -170,5 +177,6 @@ static const struct xbd_class echo_class = {
 	.worker_start = echo_worker_start,
 	.check_option = echo_check_option,
 	.counters = echo_counters,
+	.ops = echo_ops,
 };
 XBD_CLASS_REGISTER(echo_class);
