@@ -52,6 +52,10 @@ static void usage(FILE *f)
 "  -v, --verbose       log more (repeat for debug)\n"
 "  -h, --help          show this help\n"
 "  -V, --version       show the version\n"
+"      --check-kernel-backends\n"
+"                      exit 1, saying why, if a kernel module serves a\n"
+"                      name this configuration serves (for systemd's\n"
+"                      ExecCondition=); 0 if not, 255 on a bad config\n"
 "\n"
 "SIGTERM stops after answering in-flight requests; SIGHUP reloads the\n"
 "log level. See xenbackd(8) and xenbackd.conf(5).\n", XENDIR);
@@ -243,11 +247,12 @@ int main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "check-kernel-backends", no_argument, NULL, 'K' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config_path = XENDIR "/xenbackd.conf";
 	char sock_path[PATH_MAX], abs_config[PATH_MAX], status[160];
-	bool foreground = false;
+	bool foreground = false, check_kb = false;
 	int c, lock_fd = -1, workers_lock_fd = -1, rc = 1;
 
 	while ((c = getopt_long(argc, argv, "c:fvhV", opts, NULL)) != -1) {
@@ -269,6 +274,9 @@ int main(int argc, char **argv)
 		case 'V':
 			printf("xenbackd %s\n", XBD_VERSION);
 			return 0;
+		case 'K':
+			check_kb = true;
+			break;
 		default:
 			usage(stderr);
 			return 2;
@@ -286,16 +294,21 @@ int main(int argc, char **argv)
 	signal(SIGUSR1, SIG_IGN);
 	signal(SIGUSR2, SIG_IGN);
 	/* The classes registered themselves before main; any refused? */
+	/* ExecCondition= fails the unit on 255, skips it on 1 to 254. */
 	if (classes_check())
-		return 1;
+		return check_kb ? 255 : 1;
 	/* A missing default file means defaults; a named one must exist. */
 	if (config_load(&config, config_path, !explicit_config))
-		return 1;
+		return check_kb ? 255 : 1;
 	xbd_config = &config;
 	if (log_init(false, effective_level(&config)))
-		return 1;
+		return check_kb ? 255 : 1;
 	if (!config.nr_names)
 		xbd_log(XBD_WARN, "no device class in this build: nothing to serve");
+	if (check_kb) {
+		rc = devices_kernel_backend_conflicts(XBD_ERROR, false) ? 1 : 0;
+		goto out;
+	}
 
 	/* Everything that can fail at start does so before we detach. */
 	if (take_lock(config.run_dir, &lock_fd) ||
