@@ -29,6 +29,17 @@ config.mk:
 	./configure
 include config.mk
 
+# ---- Version (tools/version): git describe in a checkout, the VERSION
+# file in a tarball from make dist. The files that print it are rebuilt
+# when it changes.
+XBD_VERSION := $(shell tools/version)
+$(O)/version.stamp: FORCE
+	@mkdir -p $(O)
+	@echo '$(XBD_VERSION)' >$@.tmp
+	@cmp -s $@.tmp $@ 2>/dev/null && rm -f $@.tmp || mv $@.tmp $@
+$(O)/src/main.o $(O)/src/xenbackctl.o: $(O)/version.stamp
+# ---- end of version
+
 XEN_LIBS   = -lxenstore -lxengnttab -lxenevtchn -lxentoolcore -lxentoollog
 EV_LIBS    = -lev
 URING_LIBS = $(if $(filter 1,$(HAVE_LIBURING)),-luring)
@@ -38,7 +49,7 @@ XBD_CFLAGS = -std=c11 -D_GNU_SOURCE -fPIC -Wall -Wextra -Werror \
 	-Wno-unused-parameter -Iinclude -Isrc -MMD -MP \
 	-DHAVE_LIBURING=$(HAVE_LIBURING) -DHAVE_SYSTEMD=$(HAVE_SYSTEMD) \
 	-DXENDIR='"$(xendir)"' -DRUNDIR='"$(rundir)"' \
-	-DXBD_VERSION='"$(shell sed -n 's/^AC_INIT.\[xenbackd\], \[\([^]]*\)\].*/\1/p' configure.ac)"'
+	-DXBD_VERSION='"$(XBD_VERSION)"'
 SAN_FLAGS  = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 ALL_CFLAGS = $(XBD_CFLAGS) $(CPPFLAGS) $(if $(SAN),$(SAN_FLAGS) -O1 -g,$(CFLAGS))
 ALL_LDFLAGS = $(LDFLAGS) $(if $(SAN),$(SAN_FLAGS))
@@ -146,6 +157,8 @@ install: all
 		$(INSTALL) -m 644 $(wildcard man/*.$(s)) $(DESTDIR)$(mandir)/man$(s);))
 	$(if $(wildcard systemd/*.service),$(MKDIR_P) $(DESTDIR)$(unitdir) && \
 		$(INSTALL) -m 644 $(wildcard systemd/*.service) $(DESTDIR)$(unitdir))
+	$(MKDIR_P) $(DESTDIR)$(sysusersdir)
+	$(INSTALL) -m 644 systemd/xenbackd.sysusers $(DESTDIR)$(sysusersdir)/xenbackd.conf
 	$(if $(wildcard etc/xenbackd.conf),test -e $(DESTDIR)$(xendir)/xenbackd.conf || \
 		$(INSTALL) -m 644 etc/xenbackd.conf $(DESTDIR)$(xendir)/xenbackd.conf)
 
