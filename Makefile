@@ -162,6 +162,39 @@ install: all
 	$(if $(wildcard etc/xenbackd.conf),test -e $(DESTDIR)$(xendir)/xenbackd.conf || \
 		$(INSTALL) -m 644 etc/xenbackd.conf $(DESTDIR)$(xendir)/xenbackd.conf)
 
+# ---- make dist, make distcheck
+# dist: xenbackd-VERSION.tar.gz of the files git tracks (as they are in
+# the work tree), a VERSION file for tools/version, and a generated
+# ./configure, so that a tarball builds without git or autoconf.
+# distcheck: that tarball unpacked, configured, built and installed in
+# a scratch directory, the installed tree checked.
+DIST_NAME = xenbackd-$(XBD_VERSION)
+DIST_DIR  = $(O)/dist
+dist:
+	@git rev-parse --git-dir >/dev/null 2>&1 || { echo "make dist: not a git checkout" >&2; exit 1; }
+	rm -rf $(DIST_DIR) && mkdir -p $(DIST_DIR)/$(DIST_NAME)
+	git ls-files -z | xargs -0 cp -P --parents -t $(DIST_DIR)/$(DIST_NAME)
+	echo '$(XBD_VERSION)' >$(DIST_DIR)/$(DIST_NAME)/VERSION
+	cd $(DIST_DIR)/$(DIST_NAME) && ./autogen.sh 2>/dev/null && rm -rf autom4te.cache
+	tar -C $(DIST_DIR) --sort=name --owner=0 --group=0 --numeric-owner \
+		-czf $(DIST_NAME).tar.gz $(DIST_NAME)
+	rm -rf $(DIST_DIR)
+	@echo "make dist: $(DIST_NAME).tar.gz"
+
+DISTCHECK_DIR = $(abspath $(O))/distcheck
+distcheck: dist
+	rm -rf $(DISTCHECK_DIR) && mkdir -p $(DISTCHECK_DIR)
+	tar -C $(DISTCHECK_DIR) -xzf $(DIST_NAME).tar.gz
+	cd $(DISTCHECK_DIR)/$(DIST_NAME) && ./configure -q --prefix=/usr && \
+		$(MAKE) O=build all && \
+		$(MAKE) O=build install DESTDIR=$(DISTCHECK_DIR)/root
+	tests/package/check-installed $(DISTCHECK_DIR)/root /usr $(XBD_VERSION)
+	cd $(DISTCHECK_DIR)/$(DIST_NAME) && for t in test-kernel-backend-check test-systemd-unit; do \
+		XBD_BUILD=build XBD_SRC=. tests/integration/$$t || exit 1; done
+	rm -rf $(DISTCHECK_DIR)
+	@echo "make distcheck: $(DIST_NAME).tar.gz builds, installs and runs"
+# ---- end of dist
+
 clean:
 	rm -rf build build-asan
 
@@ -171,3 +204,4 @@ distclean: clean
 
 FORCE:
 .PHONY: all check check-quick check-xen demo bench bench-quick fuzzers install clean distclean FORCE
+.PHONY: dist distcheck
