@@ -12,6 +12,8 @@
 #   make demo            the daemon serving a disk to a simulated guest
 #   make bench           benchmark grant modes and I/O engines (not a test)
 #   make check-xen       real Xen 4.17 under QEMU: real xl and Linux blkfront
+#   make dist, distcheck the release tarball; build, install and check it
+#   make check-package   the Debian package: build, lintian, install, run
 #
 # O is the build directory; SAN=1 builds with AddressSanitizer and UBSan.
 
@@ -167,9 +169,11 @@ install: all
 # the work tree), a VERSION file for tools/version, and a generated
 # ./configure, so that a tarball builds without git or autoconf.
 # distcheck: that tarball unpacked, configured, built and installed in
-# a scratch directory, the installed tree checked.
+# a scratch directory, the installed tree checked. DIST_OUT: where the
+# tarball goes.
 DIST_NAME = xenbackd-$(XBD_VERSION)
 DIST_DIR  = $(O)/dist
+DIST_OUT ?= .
 dist:
 	@git rev-parse --git-dir >/dev/null 2>&1 || { echo "make dist: not a git checkout" >&2; exit 1; }
 	rm -rf $(DIST_DIR) && mkdir -p $(DIST_DIR)/$(DIST_NAME)
@@ -177,14 +181,14 @@ dist:
 	echo '$(XBD_VERSION)' >$(DIST_DIR)/$(DIST_NAME)/VERSION
 	cd $(DIST_DIR)/$(DIST_NAME) && ./autogen.sh 2>/dev/null && rm -rf autom4te.cache
 	tar -C $(DIST_DIR) --sort=name --owner=0 --group=0 --numeric-owner \
-		-czf $(DIST_NAME).tar.gz $(DIST_NAME)
+		-czf $(DIST_OUT)/$(DIST_NAME).tar.gz $(DIST_NAME)
 	rm -rf $(DIST_DIR)
-	@echo "make dist: $(DIST_NAME).tar.gz"
+	@echo "make dist: $(DIST_OUT)/$(DIST_NAME).tar.gz"
 
 DISTCHECK_DIR = $(abspath $(O))/distcheck
 distcheck: dist
 	rm -rf $(DISTCHECK_DIR) && mkdir -p $(DISTCHECK_DIR)
-	tar -C $(DISTCHECK_DIR) -xzf $(DIST_NAME).tar.gz
+	tar -C $(DISTCHECK_DIR) -xzf $(DIST_OUT)/$(DIST_NAME).tar.gz
 	cd $(DISTCHECK_DIR)/$(DIST_NAME) && ./configure -q --prefix=/usr && \
 		$(MAKE) O=build all && \
 		$(MAKE) O=build install DESTDIR=$(DISTCHECK_DIR)/root
@@ -192,8 +196,18 @@ distcheck: dist
 	cd $(DISTCHECK_DIR)/$(DIST_NAME) && for t in test-kernel-backend-check test-systemd-unit; do \
 		XBD_BUILD=build XBD_SRC=. tests/integration/$$t || exit 1; done
 	rm -rf $(DISTCHECK_DIR)
-	@echo "make distcheck: $(DIST_NAME).tar.gz builds, installs and runs"
+	@echo "make distcheck: $(DIST_OUT)/$(DIST_NAME).tar.gz builds, installs and runs"
 # ---- end of dist
+
+# ---- make check-package: the Debian package built from make dist,
+# lintian-clean, installed with dpkg --root, its binaries on the test bed
+# (tests/package/run; root, about a minute). CI runs it; make check does
+# not.
+check-package:
+	tools/install-deps package
+	$(MAKE) O=build all
+	tests/package/run build
+# ---- end of check-package
 
 clean:
 	rm -rf build build-asan
@@ -204,4 +218,4 @@ distclean: clean
 
 FORCE:
 .PHONY: all check check-quick check-xen demo bench bench-quick fuzzers install clean distclean FORCE
-.PHONY: dist distcheck
+.PHONY: dist distcheck check-package
