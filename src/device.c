@@ -1068,51 +1068,6 @@ static void watch_event(const char *path, const char *token)
 	}
 }
 
-/*
- * A kernel backend serving the same xenstore name (class.h,
- * kernel_backend) races us for every device. Only for names the class is
- * served under by default: serving it under another name ("classes =
- * NAME3=NAME") is the way around, and the kernel does not look there.
- * Each such name is logged at level, with what to do; the count is
- * returned.
- */
-unsigned int devices_kernel_backend_conflicts(enum xbd_log_level level,
-					      bool starting)
-{
-	unsigned int found = 0;
-	char path[128];
-
-	for (unsigned int i = 0; i < xbd_config->nr_names; i++) {
-		const struct served_name *n = &xbd_config->names[i];
-		const char *kb = n->class->kernel_backend;
-
-		if (!kb || strcmp(n->name, n->class->name))
-			continue;
-		snprintf(path, sizeof(path), "/sys/module/%s", kb);
-		if (access(path, F_OK))
-			continue;
-		found++;
-		if (starting)
-			xbd_log(level, "the kernel's %s is loaded and also serves "
-				"backend/%s: devices it claims are not ours. Unload "
-				"it (modprobe -r %s, and blacklist it) or serve "
-				"another name (classes = %s3=%s)", kb, n->name, kb,
-				n->name, n->class->name);
-		else
-			xbd_log(level, "the kernel's %s is loaded and serves "
-				"backend/%s: not starting, two backends on one "
-				"device would corrupt it. To serve %s with xenbackd: "
-				"write 'install %s /bin/false' to "
-				"/etc/modprobe.d/xenbackd.conf, shut down the guests "
-				"that use %s, 'modprobe -r %s' (or reboot), then "
-				"'systemctl start xenbackd'. Or serve another name: "
-				"'classes = %s3=%s' in xenbackd.conf(5). See "
-				"xenbackd(8), KERNEL BACKENDS", kb, n->name, n->name,
-				kb, kb, kb, n->name, n->class->name);
-	}
-	return found;
-}
-
 /* Lets the classes look, once a second, at what only they can see. */
 static void poll_classes(struct ev_loop *l, ev_timer *t, int revents)
 {
@@ -1135,7 +1090,6 @@ int devices_start(struct ev_loop *l)
 	bases = calloc(xbd_config->nr_names, sizeof(*bases));
 	if (!bases)
 		return -1;
-	devices_kernel_backend_conflicts(XBD_WARN, true);
 	for (unsigned int i = 0; i < xbd_config->nr_names; i++) {
 		if (asprintf(&bases[i], "%s/backend/%s", store_home(),
 			     xbd_config->names[i].name) < 0) {

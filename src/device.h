@@ -11,20 +11,12 @@
 #include <stdbool.h>
 
 #include "buf.h"
-#include "log.h"
 #include "worker.h"
 
 struct ev_loop;
 
 /* Starts watching every served class name; discovery follows the watch. */
 int devices_start(struct ev_loop *loop);
-/*
- * How many served names a loaded kernel module serves too (class.h,
- * kernel_backend), each logged at level: as a warning when starting
- * anyway, or as the reason not to start (xenbackd --check-kernel-backends).
- */
-unsigned int devices_kernel_backend_conflicts(enum xbd_log_level level,
-					      bool starting);
 /*
  * Daemon shutdown: stop every hotplug script, ask every worker to drain.
  * xenstore states are left as they are, for a restarted daemon. done() is

@@ -22,6 +22,7 @@
 #include "config.h"
 #include "control.h"
 #include "device.h"
+#include "kernel-backend.h"
 #include "log.h"
 #include "notify.h"
 #include "owner.h"
@@ -31,6 +32,12 @@
 #define LOCK_NAME "xenbackd.pid"
 /* How often we make sure that xenstored still answers. */
 #define XENSTORE_PROBE_INTERVAL 1.0
+/*
+ * Every name we would serve is the kernel's: LSB's "program is not
+ * configured" (systemd shows NOTCONFIGURED), which the shipped unit does
+ * not restart on (RestartPreventExitStatus=6).
+ */
+#define EXIT_NOT_CONFIGURED 6
 
 static struct config config;
 static int verbose;
@@ -53,8 +60,8 @@ static void usage(FILE *f)
 "  -h, --help          show this help\n"
 "  -V, --version       show the version\n"
 "      --check-kernel-backends\n"
-"                      exit 1, saying why, if a kernel module serves a\n"
-"                      name this configuration serves (for systemd's\n"
+"                      exit 1, saying why, if loaded kernel modules serve\n"
+"                      every name this configuration serves (for systemd's\n"
 "                      ExecCondition=); 0 if not, 255 on a bad config\n"
 "\n"
 "SIGTERM stops after answering in-flight requests; SIGHUP reloads the\n"
@@ -293,8 +300,11 @@ int main(int argc, char **argv)
 	signal(SIGALRM, SIG_IGN);
 	signal(SIGUSR1, SIG_IGN);
 	signal(SIGUSR2, SIG_IGN);
+	/*
+	 * With --check-kernel-backends, 255: systemd's ExecCondition= fails
+	 * the unit on it (and skips it on 1 to 254).
+	 */
 	/* The classes registered themselves before main; any refused? */
-	/* ExecCondition= fails the unit on 255, skips it on 1 to 254. */
 	if (classes_check())
 		return check_kb ? 255 : 1;
 	/* A missing default file means defaults; a named one must exist. */
@@ -305,8 +315,14 @@ int main(int argc, char **argv)
 		return check_kb ? 255 : 1;
 	if (!config.nr_names)
 		xbd_log(XBD_WARN, "no device class in this build: nothing to serve");
+	else if (leave_kernel_served_names(&config) && !config.nr_names) {
+		xbd_log(XBD_ERROR, "nothing left to serve: not starting");
+		/* The unit's ExecCondition: skip the start, do not fail it. */
+		rc = check_kb ? 1 : EXIT_NOT_CONFIGURED;
+		goto out;
+	}
 	if (check_kb) {
-		rc = devices_kernel_backend_conflicts(XBD_ERROR, false) ? 1 : 0;
+		rc = 0;
 		goto out;
 	}
 

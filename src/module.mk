@@ -7,7 +7,7 @@ XENBACKD_SOURCES := src/main.c src/config.c src/log.c src/clock.c src/classes.c 
 	src/store.c src/device.c src/device-api.c src/report.c \
 	src/hotplug.c src/worker.c \
 	src/control.c src/buf.c src/notify.c src/owner.c src/check-uint.c \
-	src/class-options.c $(sort $(wildcard src/ring*.c))
+	src/class-options.c src/kernel-backend.c $(sort $(wildcard src/ring*.c))
 XENBACKD_LIBS = $(XEN_LIBS) $(EV_LIBS) $(URING_LIBS) $(SD_LIBS) -lpthread
 
 # The classes: a class is a directory (src/NAME/, examples/NAME/) whose

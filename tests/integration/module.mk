@@ -7,6 +7,8 @@
 # the daemon must refuse.
 
 $(eval $(call program,tests/integration/xenbackd-null,$(XENBACKD_SOURCES) tests/integration/null-class.c tests/integration/bare-class.c,$(XENBACKD_LIBS)))
+# xenbackd-ktwin adds a class whose kernel counterpart is always loaded.
+$(eval $(call program,tests/integration/xenbackd-ktwin,$(XENBACKD_SOURCES) tests/integration/null-class.c tests/integration/kernel-twin-class.c,$(XENBACKD_LIBS)))
 $(eval $(call program,tests/integration/xenbackd-twin,$(XENBACKD_SOURCES) tests/integration/null-class.c tests/integration/twin-class.c,$(XENBACKD_LIBS)))
 
 TESTS += $(sort $(wildcard tests/integration/test-*))

@@ -130,11 +130,6 @@ static void null_show(struct xbd_device *d, struct xbd_show *s)
 
 const struct xbd_class null_class = {
 	.name = "null",
-	/*
-	 * Stands for xen_blkback and its kind: /sys/module/kernel exists on
-	 * every Linux, so the tests see the warnings about a kernel backend.
-	 */
-	.kernel_backend = "kernel",
 	.priv_size = sizeof(struct null_dev),
 	.setup = null_setup,
 	.backing_ready = null_backing_ready,
