@@ -12,6 +12,8 @@
 #   make demo            the daemon serving a disk to a simulated guest
 #   make bench           benchmark grant modes and I/O engines (not a test)
 #   make check-xen       real Xen 4.17 under QEMU: real xl and Linux blkfront
+#   make dist, distcheck the release tarball; build, install and check it
+#   make check-package   the Debian package: build, lintian, install, run
 #
 # O is the build directory; SAN=1 builds with AddressSanitizer and UBSan.
 
@@ -29,6 +31,17 @@ config.mk:
 	./configure
 include config.mk
 
+# ---- Version (tools/version): git describe in a checkout, the VERSION
+# file in a tarball from make dist. The files that print it are rebuilt
+# when it changes.
+XBD_VERSION := $(shell tools/version)
+$(O)/version.stamp: FORCE
+	@mkdir -p $(O)
+	@echo '$(XBD_VERSION)' >$@.tmp
+	@cmp -s $@.tmp $@ 2>/dev/null && rm -f $@.tmp || mv $@.tmp $@
+$(O)/src/main.o $(O)/src/xenbackctl.o: $(O)/version.stamp
+# ---- end of version
+
 XEN_LIBS   = -lxenstore -lxengnttab -lxenevtchn -lxentoolcore -lxentoollog
 EV_LIBS    = -lev
 URING_LIBS = $(if $(filter 1,$(HAVE_LIBURING)),-luring)
@@ -38,7 +51,7 @@ XBD_CFLAGS = -std=c11 -D_GNU_SOURCE -fPIC -Wall -Wextra -Werror \
 	-Wno-unused-parameter -Iinclude -Isrc -MMD -MP \
 	-DHAVE_LIBURING=$(HAVE_LIBURING) -DHAVE_SYSTEMD=$(HAVE_SYSTEMD) \
 	-DXENDIR='"$(xendir)"' -DRUNDIR='"$(rundir)"' \
-	-DXBD_VERSION='"$(shell sed -n 's/^AC_INIT.\[xenbackd\], \[\([^]]*\)\].*/\1/p' configure.ac)"'
+	-DXBD_VERSION='"$(XBD_VERSION)"'
 SAN_FLAGS  = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 ALL_CFLAGS = $(XBD_CFLAGS) $(CPPFLAGS) $(if $(SAN),$(SAN_FLAGS) -O1 -g,$(CFLAGS))
 ALL_LDFLAGS = $(LDFLAGS) $(if $(SAN),$(SAN_FLAGS))
@@ -146,8 +159,55 @@ install: all
 		$(INSTALL) -m 644 $(wildcard man/*.$(s)) $(DESTDIR)$(mandir)/man$(s);))
 	$(if $(wildcard systemd/*.service),$(MKDIR_P) $(DESTDIR)$(unitdir) && \
 		$(INSTALL) -m 644 $(wildcard systemd/*.service) $(DESTDIR)$(unitdir))
+	$(MKDIR_P) $(DESTDIR)$(sysusersdir)
+	$(INSTALL) -m 644 systemd/xenbackd.sysusers $(DESTDIR)$(sysusersdir)/xenbackd.conf
 	$(if $(wildcard etc/xenbackd.conf),test -e $(DESTDIR)$(xendir)/xenbackd.conf || \
 		$(INSTALL) -m 644 etc/xenbackd.conf $(DESTDIR)$(xendir)/xenbackd.conf)
+
+# ---- make dist, make distcheck
+# dist: xenbackd-VERSION.tar.gz of the files git tracks (as they are in
+# the work tree), a VERSION file for tools/version, and a generated
+# ./configure, so that a tarball builds without git or autoconf.
+# distcheck: that tarball unpacked, configured, built and installed in
+# a scratch directory, the installed tree checked. DIST_OUT: where the
+# tarball goes.
+DIST_NAME = xenbackd-$(XBD_VERSION)
+DIST_DIR  = $(O)/dist
+DIST_OUT ?= .
+dist:
+	@git rev-parse --git-dir >/dev/null 2>&1 || { echo "make dist: not a git checkout" >&2; exit 1; }
+	rm -rf $(DIST_DIR) && mkdir -p $(DIST_DIR)/$(DIST_NAME)
+	git ls-files -z | xargs -0 cp -P --parents -t $(DIST_DIR)/$(DIST_NAME)
+	echo '$(XBD_VERSION)' >$(DIST_DIR)/$(DIST_NAME)/VERSION
+	cd $(DIST_DIR)/$(DIST_NAME) && ./autogen.sh 2>/dev/null && rm -rf autom4te.cache
+	tar -C $(DIST_DIR) --sort=name --owner=0 --group=0 --numeric-owner \
+		-czf $(DIST_OUT)/$(DIST_NAME).tar.gz $(DIST_NAME)
+	rm -rf $(DIST_DIR)
+	@echo "make dist: $(DIST_OUT)/$(DIST_NAME).tar.gz"
+
+DISTCHECK_DIR = $(abspath $(O))/distcheck
+distcheck: dist
+	rm -rf $(DISTCHECK_DIR) && mkdir -p $(DISTCHECK_DIR)
+	tar -C $(DISTCHECK_DIR) -xzf $(DIST_OUT)/$(DIST_NAME).tar.gz
+	cd $(DISTCHECK_DIR)/$(DIST_NAME) && ./configure -q --prefix=/usr && \
+		$(MAKE) O=build all && \
+		$(MAKE) O=build install DESTDIR=$(DISTCHECK_DIR)/root
+	tests/package/check-installed $(DISTCHECK_DIR)/root /usr $(XBD_VERSION)
+	cd $(DISTCHECK_DIR)/$(DIST_NAME) && for t in test-kernel-backend-check test-systemd-unit; do \
+		XBD_BUILD=build XBD_SRC=. tests/integration/$$t || exit 1; done
+	rm -rf $(DISTCHECK_DIR)
+	@echo "make distcheck: $(DIST_OUT)/$(DIST_NAME).tar.gz builds, installs and runs"
+# ---- end of dist
+
+# ---- make check-package: the Debian package built from make dist,
+# lintian-clean, installed with dpkg --root, its binaries on the test bed
+# (tests/package/run; root, about a minute). CI runs it; make check does
+# not.
+check-package:
+	tools/install-deps package
+	$(MAKE) O=build all
+	tests/package/run build
+# ---- end of check-package
 
 clean:
 	rm -rf build build-asan
@@ -158,3 +218,4 @@ distclean: clean
 
 FORCE:
 .PHONY: all check check-quick check-xen demo bench bench-quick fuzzers install clean distclean FORCE
+.PHONY: dist distcheck check-package

@@ -60,6 +60,10 @@ static void usage(FILE *f)
 "  -v, --verbose       log more (repeat for debug)\n"
 "  -h, --help          show this help\n"
 "  -V, --version       show the version\n"
+"      --check-kernel-backends\n"
+"                      exit 1, saying why, if loaded kernel modules serve\n"
+"                      every name this configuration serves (for systemd's\n"
+"                      ExecCondition=); 0 if not, 255 on a bad config\n"
 "\n"
 "SIGTERM stops after answering in-flight requests; SIGHUP reloads the\n"
 "log level. See xenbackd(8) and xenbackd.conf(5).\n", XENDIR);
@@ -251,11 +255,12 @@ int main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "check-kernel-backends", no_argument, NULL, 'K' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config_path = XENDIR "/xenbackd.conf";
 	char sock_path[PATH_MAX], abs_config[PATH_MAX], status[160];
-	bool foreground = false;
+	bool foreground = false, check_kb = false;
 	int c, lock_fd = -1, workers_lock_fd = -1, rc = 1;
 
 	while ((c = getopt_long(argc, argv, "c:fvhV", opts, NULL)) != -1) {
@@ -277,6 +282,9 @@ int main(int argc, char **argv)
 		case 'V':
 			printf("xenbackd %s\n", XBD_VERSION);
 			return 0;
+		case 'K':
+			check_kb = true;
+			break;
 		default:
 			usage(stderr);
 			return 2;
@@ -293,20 +301,29 @@ int main(int argc, char **argv)
 	signal(SIGALRM, SIG_IGN);
 	signal(SIGUSR1, SIG_IGN);
 	signal(SIGUSR2, SIG_IGN);
+	/*
+	 * With --check-kernel-backends, 255: systemd's ExecCondition= fails
+	 * the unit on it (and skips it on 1 to 254).
+	 */
 	/* The classes registered themselves before main; any refused? */
 	if (classes_check())
-		return 1;
+		return check_kb ? 255 : 1;
 	/* A missing default file means defaults; a named one must exist. */
 	if (config_load(&config, config_path, !explicit_config))
-		return 1;
+		return check_kb ? 255 : 1;
 	xbd_config = &config;
 	if (log_init(false, effective_level(&config)))
-		return 1;
+		return check_kb ? 255 : 1;
 	if (!config.nr_names)
 		xbd_log(XBD_WARN, "no device class in this build: nothing to serve");
 	else if (leave_kernel_served_names(&config) && !config.nr_names) {
 		xbd_log(XBD_ERROR, "nothing left to serve: not starting");
-		rc = EXIT_NOT_CONFIGURED;
+		/* The unit's ExecCondition: skip the start, do not fail it. */
+		rc = check_kb ? 1 : EXIT_NOT_CONFIGURED;
+		goto out;
+	}
+	if (check_kb) {
+		rc = 0;
 		goto out;
 	}
 
