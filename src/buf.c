@@ -42,7 +42,13 @@ void buf_printf(struct buf *b, const char *fmt, ...)
 	b->len += n;
 }
 
-void buf_json_string(struct buf *b, const char *s)
+/*
+ * s in double quotes, with '"' and '\\' backslash-escaped as both JSON
+ * and Prometheus want, and any other byte outside printable ASCII
+ * written by escape_other, the one place the two formats differ.
+ */
+static void buf_quoted(struct buf *b, const char *s,
+		       void (*escape_other)(struct buf *, unsigned char))
 {
 	buf_printf(b, "\"");
 	for (; s && *s; s++) {
@@ -51,29 +57,32 @@ void buf_json_string(struct buf *b, const char *s)
 		if (c == '"' || c == '\\')
 			buf_printf(b, "\\%c", c);
 		else if (c < 0x20 || c >= 0x7f)
-			buf_printf(b, "\\u%04x", c);
+			escape_other(b, c);
 		else
 			buf_printf(b, "%c", c);
 	}
 	buf_printf(b, "\"");
 }
 
+static void json_escape(struct buf *b, unsigned char c)
+{
+	buf_printf(b, "\\u%04x", c);
+}
+
+void buf_json_string(struct buf *b, const char *s)
+{
+	buf_quoted(b, s, json_escape);
+}
+
+/* The text format escapes only newline; anything else becomes '?'. */
+static void prom_escape(struct buf *b, unsigned char c)
+{
+	buf_printf(b, c == '\n' ? "\\n" : "?");
+}
+
 void buf_prom_label(struct buf *b, const char *s)
 {
-	buf_printf(b, "\"");
-	for (; s && *s; s++) {
-		unsigned char c = *s;
-
-		if (c == '"' || c == '\\')
-			buf_printf(b, "\\%c", c);
-		else if (c == '\n')
-			buf_printf(b, "\\n");
-		else if (c < 0x20 || c >= 0x7f)
-			buf_printf(b, "?");
-		else
-			buf_printf(b, "%c", c);
-	}
-	buf_printf(b, "\"");
+	buf_quoted(b, s, prom_escape);
 }
 
 void buf_free(struct buf *b)
