@@ -144,6 +144,22 @@ static void ring_family(struct buf *b, const struct entry *e, unsigned int n,
 			       value(&e[i].t->ring[r]));
 }
 
+typedef uint64_t op_value(const struct xbd_op_stats *op);
+static uint64_t v_answers(const struct xbd_op_stats *op) { return stats_op_answers(op); }
+static uint64_t v_bytes(const struct xbd_op_stats *op) { return op->bytes; }
+
+/* A family of one sample per device, ring and operation (label op). */
+static void op_family(struct buf *b, const struct entry *e, unsigned int n,
+		      const char *name, const char *help, op_value *value)
+{
+	family(b, name, "counter", help);
+	for (unsigned int i = 0; i < n; i++)
+		for (unsigned int r = 0; r < e[i].nr_rings; r++)
+			for (unsigned int o = 0; o < e[i].nr_ops; o++)
+				sample(b, name, &e[i], r, e[i].d->class->ops[o],
+				       value(&e[i].t->ring[r].op[o]));
+}
+
 /* Microseconds as decimal seconds, exactly ("0.000001"). */
 static void seconds_us(struct buf *b, uint64_t us)
 {
@@ -229,15 +245,9 @@ static void report_text(struct buf *b, const struct entry *e, unsigned int n)
 					   e[i].t->ring[r].counter[c]);
 			}
 
-	family(b, "xenbackd_op_requests_total", "counter",
-	       "Requests answered, per operation (label op), whatever the "
-	       "result.");
-	for (unsigned int i = 0; i < n; i++)
-		for (unsigned int r = 0; r < e[i].nr_rings; r++)
-			for (unsigned int o = 0; o < e[i].nr_ops; o++)
-				sample(b, "xenbackd_op_requests_total", &e[i], r,
-				       e[i].d->class->ops[o],
-				       stats_op_answers(&e[i].t->ring[r].op[o]));
+	op_family(b, e, n, "xenbackd_op_requests_total",
+		  "Requests answered, per operation (label op), whatever the "
+		  "result.", v_answers);
 	family(b, "xenbackd_op_errors_total", "counter",
 	       "Requests answered with an error, per operation and kind "
 	       "(io-error, bad-request, unsupported, no-resources).");
@@ -252,16 +262,10 @@ static void report_text(struct buf *b, const struct entry *e, unsigned int n)
 						   (unsigned long long)
 						   e[i].t->ring[r].op[o].result[k]);
 				}
-	family(b, "xenbackd_op_bytes_total", "counter",
-	       "Bytes the operation's successful requests moved (read, "
-	       "written, discarded), per operation; 512-byte sectors are "
-	       "this divided by 512.");
-	for (unsigned int i = 0; i < n; i++)
-		for (unsigned int r = 0; r < e[i].nr_rings; r++)
-			for (unsigned int o = 0; o < e[i].nr_ops; o++)
-				sample(b, "xenbackd_op_bytes_total", &e[i], r,
-				       e[i].d->class->ops[o],
-				       e[i].t->ring[r].op[o].bytes);
+	op_family(b, e, n, "xenbackd_op_bytes_total",
+		  "Bytes the operation's successful requests moved (read, "
+		  "written, discarded), per operation; 512-byte sectors are "
+		  "this divided by 512.", v_bytes);
 	family(b, "xenbackd_op_latency_seconds", "histogram",
 	       "Time from taking a request off the ring to answering it, in "
 	       "seconds, per operation; buckets of 2^k microseconds.");
