@@ -342,7 +342,7 @@ static bool replay_one(struct xbd_ring *r)
 	r->ticket = i;
 	if (r->set->nr_ops)
 		r->taken_at = monotonic_ns();
-	r->stats->requests++;
+	/* Counted in requests by the worker that took it off the ring. */
 	r->stats->in_flight = xbd_ring_in_flight(r);
 	return true;
 }
