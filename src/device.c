@@ -878,13 +878,13 @@ static bool restart_worker(struct xbd_device *d, const char *why)
 	}
 	if (!d->journal || d->series_restarts >= max) {
 		if (!d->journal)
-			device_error(d, EIO, "%s; not replaced: no ring journal",
+			device_error(d, EPIPE, "%s; not replaced: no ring journal",
 				     why);
 		else if (!max)
-			device_error(d, EIO, "%s; not replaced: worker-restarts "
+			device_error(d, EPIPE, "%s; not replaced: worker-restarts "
 				     "is 0", why);
 		else
-			device_error(d, EIO, "%s; not replaced: the worker died "
+			device_error(d, EPIPE, "%s; not replaced: the worker died "
 				     "%u times within %u s (worker-restarts %u)",
 				     why, d->series_restarts + 1, window, max);
 		return false;
