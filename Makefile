@@ -8,14 +8,21 @@
 #   make                 configure with defaults if needed, then build
 #   make check           install test packages if missing, build, run the
 #                        suite, then again under ASan+UBSan, then fuzz briefly
+#   make check-offline   the plain suite only, for a package build daemon:
+#                        never apt-get, no network, root not needed
 #   make install DESTDIR=...
 #   make demo            the daemon serving a disk to a simulated guest
+#   make EXTRA_CLASSES=DIR  also build the class in DIR (out of tree)
 #   make bench           benchmark grant modes and I/O engines (not a test)
 #   make check-xen       real Xen 4.17 under QEMU: real xl and Linux blkfront
 #   make dist, distcheck the release tarball; build, install and check it
 #   make check-package   the Debian package: build, lintian, install, run
 #
 # O is the build directory; SAN=1 builds with AddressSanitizer and UBSan.
+#
+# Only the README's commands (make demo, make check) and the CI targets
+# install missing Debian packages; plain make, clean and distclean never
+# do: they fail naming what is missing (tools/install-deps --check).
 
 O   ?= build
 SAN ?=
@@ -24,12 +31,21 @@ SAN ?=
 .SUFFIXES:
 .DELETE_ON_ERROR:
 
-# A fresh clone configures itself with defaults; ./configure run by hand wins.
+# A fresh clone configures itself with defaults; ./configure run by hand
+# wins. Which packages a configure may install depends on the goal.
+deps_set = $(or $(if $(filter demo,$(MAKECMDGOALS)),demo), \
+	$(if $(filter check bench bench-quick,$(MAKECMDGOALS)),check), \
+	$(if $(filter check-package,$(MAKECMDGOALS)),package), \
+	$(if $(filter check-xen,$(MAKECMDGOALS)),build), \
+	--check build)
 config.mk:
-	tools/install-deps build
+	tools/install-deps $(strip $(deps_set))
 	./autogen.sh
 	./configure
+# clean and distclean need no configuration (and must not make one).
+ifneq ($(filter-out clean distclean,$(or $(MAKECMDGOALS),all)),)
 include config.mk
+endif
 
 # ---- Version (tools/version): git describe in a checkout, the VERSION
 # file in a tarball from make dist. The files that print it are rebuilt
@@ -98,6 +114,23 @@ include $(sort $(wildcard src/*/module.mk))
 include $(sort $(wildcard examples/*/module.mk examples/*/*/module.mk))
 include $(sort $(wildcard tests/module.mk tests/*/module.mk))
 
+# make EXTRA_CLASSES="DIR...": classes kept outside this tree, built into
+# the daemon like src/vbd/. A class is compiled into xenbackd (its table
+# is found at link time), so it builds here, not against installed
+# headers. DIR/module.mk, when there, says what to build, with CLASS_DIR
+# naming DIR; without one, every DIR/*.c is the class.
+define extra_class
+CLASS_DIR := $(abspath $(1))
+ifneq ($$(wildcard $$(CLASS_DIR)/module.mk),)
+include $$(CLASS_DIR)/module.mk
+else ifneq ($$(wildcard $$(CLASS_DIR)/*.c),)
+XBD_CLASS_SOURCES += $$(wildcard $$(CLASS_DIR)/*.c)
+else
+$$(error EXTRA_CLASSES: $(1) has no module.mk and no .c file)
+endif
+endef
+$(foreach d,$(EXTRA_CLASSES),$(eval $(call extra_class,$(d))))
+
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -123,6 +156,14 @@ check:
 	tests/run-tests --build build --build build-asan \
 		--fuzz-seconds $(FUZZ_SECONDS) $(FUZZERS)
 
+# The plain suite without installing anything: for a package build
+# (debian/rules) or any machine without network or root. Tests that need
+# root skip themselves (exit 77) when run by another user.
+check-offline:
+	tools/install-deps --check offline
+	$(MAKE) O=build all build/tests.list
+	tests/run-tests --build build
+
 # Only the plain build's tests, for a quick edit-test loop.
 check-quick: all $(O)/tests.list
 	tests/run-tests --build $(O)
@@ -142,19 +183,21 @@ bench-quick:
 	$(MAKE) O=build all
 	tests/bench/run --quick build
 
-# The daemon serving a disk to a simulated guest, every step shown.
+# The daemon serving a disk to a simulated guest, every step shown; the
+# build's compiler lines go to build/demo-build.log, not between the steps.
 demo:
-	tools/install-deps check
-	$(MAKE) O=build all
+	tools/install-deps demo
+	@mkdir -p build
+	@echo "make demo: building (log: build/demo-build.log)"
+	@$(MAKE) --no-print-directory O=build all >build/demo-build.log 2>&1 || \
+		{ tail -n 30 build/demo-build.log >&2; echo "make demo: build failed (log: build/demo-build.log)" >&2; exit 1; }
 	tests/demo build
 
 INSTALL_PROGRAMS := $(filter $(O)/xenbackd $(O)/xenbackctl,$(PROGRAMS))
 install: all
-	$(MKDIR_P) $(DESTDIR)$(sbindir) $(DESTDIR)$(xendir)/scripts \
-		$(DESTDIR)$(includedir)/xenbackd
+	$(MKDIR_P) $(DESTDIR)$(sbindir) $(DESTDIR)$(xendir)/scripts
 	$(if $(INSTALL_PROGRAMS),$(INSTALL) -m 755 $(INSTALL_PROGRAMS) $(DESTDIR)$(sbindir))
 	$(if $(wildcard hotplug/*),$(INSTALL) -m 755 $(wildcard hotplug/*) $(DESTDIR)$(xendir)/scripts)
-	$(if $(wildcard include/xenbackd/*.h),$(INSTALL) -m 644 $(wildcard include/xenbackd/*.h) $(DESTDIR)$(includedir)/xenbackd)
 	$(foreach s,5 8 3,$(if $(wildcard man/*.$(s)),$(MKDIR_P) $(DESTDIR)$(mandir)/man$(s) && \
 		$(INSTALL) -m 644 $(wildcard man/*.$(s)) $(DESTDIR)$(mandir)/man$(s);))
 	$(if $(wildcard systemd/*.service),$(MKDIR_P) $(DESTDIR)$(unitdir) && \
@@ -163,6 +206,19 @@ install: all
 	$(INSTALL) -m 644 systemd/xenbackd.sysusers $(DESTDIR)$(sysusersdir)/xenbackd.conf
 	$(if $(wildcard etc/xenbackd.conf),test -e $(DESTDIR)$(xendir)/xenbackd.conf || \
 		$(INSTALL) -m 644 etc/xenbackd.conf $(DESTDIR)$(xendir)/xenbackd.conf)
+
+# make install-kit: the kit's frontend library for programs built outside
+# this tree (pkg-config xbdfront): libxbdfront.a, <xenbackd/front.h> and
+# <xenbackd/io-ring.h>. The class API (class.h, ring.h) is not installed:
+# classes build in this tree (EXTRA_CLASSES above).
+install-kit: $(XBDFRONT_LIB)
+	$(MKDIR_P) $(DESTDIR)$(includedir)/xenbackd $(DESTDIR)$(libdir)/pkgconfig
+	$(INSTALL) -m 644 include/xenbackd/front.h include/xenbackd/io-ring.h \
+		$(DESTDIR)$(includedir)/xenbackd
+	$(INSTALL) -m 644 $(XBDFRONT_LIB) $(DESTDIR)$(libdir)
+	sed -e 's|@prefix@|$(prefix)|; s|@libdir@|$(libdir)|; s|@includedir@|$(includedir)|' \
+		-e 's|@VERSION@|$(XBD_VERSION)|' \
+		lib/front/xbdfront.pc.in >$(DESTDIR)$(libdir)/pkgconfig/xbdfront.pc
 
 # ---- make dist, make distcheck
 # dist: xenbackd-VERSION.tar.gz of the files git tracks (as they are in
@@ -217,5 +273,5 @@ distclean: clean
 		install-sh config.guess config.sub missing
 
 FORCE:
-.PHONY: all check check-quick check-xen demo bench bench-quick fuzzers install clean distclean FORCE
+.PHONY: all check check-offline check-quick check-xen demo bench bench-quick fuzzers install install-kit clean distclean FORCE
 .PHONY: dist distcheck check-package

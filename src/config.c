@@ -263,10 +263,24 @@ static int parse_line(struct config *cfg, char *line, const char *where)
 				"daemon", where, value);
 			return -1;
 		}
+	} else if (!strcmp(key, "worker-restarts")) {
+		char *end;
+		unsigned long n;
+
+		errno = 0;
+		n = isdigit((unsigned char)*value) ? strtoul(value, &end, 10) : 0;
+		if (!isdigit((unsigned char)*value) || errno || *end || n > 1000) {
+			xbd_log(XBD_ERROR, "%s: worker-restarts '%s': a number "
+				"from 0 to 1000 expected", where, value);
+			return -1;
+		}
+		cfg->worker_restarts = n;
 	} else if (!strcmp(key, "hotplug-timeout") ||
-		   !strcmp(key, "drain-timeout")) {
-		unsigned int *dst = key[0] == 'h' ? &cfg->hotplug_timeout
-						  : &cfg->drain_timeout;
+		   !strcmp(key, "drain-timeout") ||
+		   !strcmp(key, "worker-restart-window")) {
+		unsigned int *dst = key[0] == 'h' ? &cfg->hotplug_timeout :
+				    key[0] == 'd' ? &cfg->drain_timeout :
+				    &cfg->worker_restart_window;
 		if (parse_seconds(value, dst)) {
 			xbd_log(XBD_ERROR, "%s: %s '%s': seconds from 1 to 3600 "
 				"expected", where, key, value);
@@ -337,6 +351,8 @@ int config_load(struct config *cfg, const char *path, bool missing_ok)
 	cfg->hotplug = HOTPLUG_TOOLSTACK;
 	cfg->hotplug_timeout = 30;
 	cfg->drain_timeout = 5;
+	cfg->worker_restarts = 5;
+	cfg->worker_restart_window = 60;
 	cfg->path = strdup(path);
 	if (!cfg->path)
 		return -1;

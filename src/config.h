@@ -28,6 +28,8 @@ struct config {
 	enum hotplug_mode hotplug;
 	unsigned int hotplug_timeout;	/* seconds */
 	unsigned int drain_timeout;	/* seconds */
+	unsigned int worker_restarts;	/* per device, within the window */
+	unsigned int worker_restart_window;	/* seconds */
 	char *worker_user;
 	uid_t worker_uid;
 	gid_t worker_gid;

@@ -89,6 +89,17 @@ struct xbd_device {
 	 */
 	struct stats_area *retired;
 	unsigned long workers_started;
+	/*
+	 * Workers started in place of one that died (not the guest's fault)
+	 * on the same connection, which the frontend did not notice; and the
+	 * current series of them (worker-restart-window).
+	 */
+	unsigned long worker_restarts;
+	unsigned int series_restarts;
+	double series_start;
+	bool resuming;			/* the worker starting replaces one */
+	bool replacing;			/* ... of a connected device */
+	void *journal;			/* the rings' journal (ring-journal.h) */
 	pid_t last_pid;
 	time_t connected_at;
 	char last_error[256];

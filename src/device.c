@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 #include <xen/io/xenbus.h>
@@ -28,6 +29,7 @@
 #include "hotplug.h"
 #include "log.h"
 #include "owner.h"
+#include "ring-journal.h"
 #include "stats.h"
 #include "store.h"
 
@@ -279,6 +281,8 @@ static void free_device(struct xbd_device *d)
 	if (d->fe_watched)
 		store_unwatch(d->fe_state_path, d->fe_token);
 	stats_area_free(d->stats);
+	if (d->journal)
+		munmap(d->journal, JOURNAL_BYTES);
 	free(d->retired);
 	free(d->backing_failed);
 	free(d->script);
@@ -742,6 +746,29 @@ void device_totals(const struct xbd_device *d, struct stats_area *out)
 	}
 }
 
+/*
+ * The rings' journal, shared with the worker and kept over its death. A
+ * new connection gets a new one (the pages of the last are dropped); a
+ * worker replacing a dead one finds what it left (d->resuming). Only
+ * what the worker touches takes memory. Without one (no memory), a
+ * worker that dies is not replaced.
+ */
+static void prepare_journal(struct xbd_device *d)
+{
+	void *p;
+
+	if (d->resuming && d->journal)
+		return;
+	if (d->journal)
+		munmap(d->journal, JOURNAL_BYTES);
+	p = mmap(NULL, JOURNAL_BYTES, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	d->journal = p == MAP_FAILED ? NULL : p;
+	if (!d->journal)
+		xbd_log(XBD_WARN, "%s: no memory for the ring journal: a worker "
+			"that dies will not be replaced", d->name);
+}
+
 static void start_worker(struct xbd_device *d)
 {
 	struct worker_spawn_args a;
@@ -753,6 +780,9 @@ static void start_worker(struct xbd_device *d)
 		return;
 	}
 	d->class_connected = true;
+	if (!d->resuming)
+		d->replacing = false;
+	prepare_journal(d);
 	retire_stats(d);
 	d->stats = stats_area_new();
 	err = errno;
@@ -766,6 +796,7 @@ static void start_worker(struct xbd_device *d)
 		a.keep_fds = d->kept;
 		a.nr_keep_fds = d->nr_kept;
 		a.stats = d->stats;
+		a.journal = d->journal;
 		d->worker = worker_spawn(loop, &a);
 		err = errno;
 	}
@@ -810,12 +841,69 @@ void device_worker_started(struct xbd_device *d)
 		write_state(d, XenbusStateConnected);
 	}
 	d->conn = CONN_CONNECTED;
-	d->connected_at = time(NULL);
 	d->last_error[0] = '\0';	/* the error node keeps the history */
-	xbd_log(XBD_INFO, "%s: connected, served by worker %d", d->name,
-		(int)d->last_pid);
+	if (d->replacing) {
+		/* The same connection: connected_at stays. */
+		d->replacing = false;
+		xbd_log(XBD_INFO, "%s: resumed, served by worker %d", d->name,
+			(int)d->last_pid);
+	} else {
+		d->connected_at = time(NULL);
+		xbd_log(XBD_INFO, "%s: connected, served by worker %d",
+			d->name, (int)d->last_pid);
+	}
 	/* The frontend may have moved while we connected. */
 	device_kick(d);
+}
+
+/*
+ * A worker died on a live connection without a fault it reported: not the
+ * guest's doing (a signal, a crash, the OOM killer). A new worker takes
+ * the same rings over where the dead one stopped, re-issuing what it left
+ * unanswered (ring-journal.h), without the device leaving its state; the
+ * frontend never notices. A worker that keeps dying is stopped:
+ * more than worker-restarts replacements within worker-restart-window
+ * seconds of the first close the device, as a fault would. True when a
+ * new worker was started (or the device closed trying).
+ */
+static bool restart_worker(struct xbd_device *d, const char *why)
+{
+	double now = monotonic_seconds();
+	unsigned int max = xbd_config->worker_restarts;
+	unsigned int window = xbd_config->worker_restart_window;
+
+	if (!d->series_restarts || now - d->series_start > window) {
+		d->series_start = now;
+		d->series_restarts = 0;
+	}
+	if (!d->journal || d->series_restarts >= max) {
+		if (!d->journal)
+			device_error(d, EPIPE, "%s; not replaced: no ring journal",
+				     why);
+		else if (!max)
+			device_error(d, EPIPE, "%s; not replaced: worker-restarts "
+				     "is 0", why);
+		else
+			device_error(d, EPIPE, "%s; not replaced: the worker died "
+				     "%u times within %u s (worker-restarts %u)",
+				     why, d->series_restarts + 1, window, max);
+		return false;
+	}
+	d->series_restarts++;
+	d->worker_restarts++;
+	xbd_log(XBD_WARN, "%s: %s: starting a new worker on the same rings "
+		"(%u of at most %u within %u s)", d->name, why,
+		d->series_restarts, max, window);
+	/* The frontend already saw Connected: no connect() again. */
+	if (d->written_state == XenbusStateConnected)
+		d->takeover = true;
+	d->resuming = true;
+	d->replacing = d->replacing || d->conn == CONN_CONNECTED;
+	d->conn = CONN_IDLE;
+	start_worker(d);
+	d->resuming = false;
+	device_kick(d);
+	return true;
 }
 
 static void finish_removal(struct xbd_device *d)
@@ -844,7 +932,14 @@ void device_worker_exited(struct xbd_device *d, enum worker_end end, int err,
 		finish_removal(d);
 		return;
 	}
-	if (end != WORKER_STOPPED || d->fault || !d->drain_asked) {
+	if (end == WORKER_DIED && !d->drain_asked && !d->fault &&
+	    (d->conn == CONN_STARTING || d->conn == CONN_CONNECTED)) {
+		if (restart_worker(d, text))
+			return;
+		/* restart_worker() wrote why not. */
+		d->conn = CONN_CLOSING;
+		write_state(d, XenbusStateClosing);
+	} else if (end != WORKER_STOPPED || d->fault || !d->drain_asked) {
 		/* Only this device goes down; the error says why. */
 		if (end != WORKER_STOPPED)
 			device_error(d, end == WORKER_FAILED ? err : EPIPE, "%s",
@@ -1191,12 +1286,18 @@ void devices_free_all(void)
 	bases = NULL;
 }
 
-void devices_unmap_other_stats(const struct stats_area *mine)
+void devices_unmap_other_stats(const struct stats_area *mine,
+			       const void *my_journal)
 {
-	for (struct xbd_device *d = device_list; d; d = d->next)
+	for (struct xbd_device *d = device_list; d; d = d->next) {
 		if (d->stats && d->stats != mine) {
 			stats_area_free(d->stats);
 			d->stats = NULL;
 		}
+		if (d->journal && d->journal != my_journal) {
+			munmap(d->journal, JOURNAL_BYTES);
+			d->journal = NULL;
+		}
+	}
 }
 

@@ -32,10 +32,11 @@ void device_worker_exited(struct xbd_device *d, enum worker_end end,
 			  int err, const char *text);
 
 /*
- * In a new worker: unmaps the counters shared with every other device's
- * worker, so that a worker can write only its own.
+ * In a new worker: unmaps the counters and ring journals shared with
+ * every other device's worker, so that a worker can write only its own.
  */
-void devices_unmap_other_stats(const struct stats_area *mine);
+void devices_unmap_other_stats(const struct stats_area *mine,
+			       const void *my_journal);
 
 /* Control socket reports. dev selects one device ("<name>/<domid>/<devid>"). */
 enum report { REPORT_LIST, REPORT_SHOW, REPORT_STATS };

@@ -219,6 +219,13 @@ static void report_text(struct buf *b, const struct entry *e, unsigned int n)
 	for (unsigned int i = 0; i < n; i++)
 		sample(b, "xenbackd_device_workers_started_total", &e[i], -1,
 		       NULL, e[i].d->workers_started);
+	family(b, "xenbackd_device_worker_restarts_total", "counter",
+	       "Workers started in place of one that died without the guest "
+	       "being at fault, on the same connection (the frontend did not "
+	       "notice).");
+	for (unsigned int i = 0; i < n; i++)
+		sample(b, "xenbackd_device_worker_restarts_total", &e[i], -1,
+		       NULL, e[i].d->worker_restarts);
 
 	ring_family(b, e, n, "xenbackd_ring_requests_total", "counter",
 		    "Requests taken off the ring.", v_requests);
@@ -338,9 +345,10 @@ static void report_json(struct buf *b, const struct entry *e, unsigned int n)
 		buf_json_string(b, e[i].d->class->name);
 		buf_printf(b, ",\"frontend-id\":%u,\"devid\":%u,"
 			   "\"connected\":%s,\"workers-started\":%lu,"
+			   "\"worker-restarts\":%lu,"
 			   "\"rings\":[", e[i].d->frontend_id, e[i].d->devid,
 			   e[i].d->conn == CONN_CONNECTED ? "true" : "false",
-			   e[i].d->workers_started);
+			   e[i].d->workers_started, e[i].d->worker_restarts);
 		for (unsigned int r = 0; r < e[i].nr_rings; r++)
 			json_ring(b, &e[i], r);
 		buf_printf(b, "]}");

@@ -47,6 +47,7 @@ static bool core_show_key(const char *key)
 		"backend-state", "frontend-state", "hotplug", "worker-pid",
 		"error", "backend-path", "frontend-path", "connected-since",
 		"rings", "device", "backend", "frontend", "worker",
+		"worker-restarts",
 	};
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
@@ -144,6 +145,7 @@ static void report_device_json(struct buf *b, struct xbd_device *d, bool full)
 		buf_printf(b, "%d", (int)worker_pid(d->worker));
 	else
 		buf_printf(b, "null");
+	buf_printf(b, ",\"worker-restarts\":%lu", d->worker_restarts);
 	buf_printf(b, ",\"error\":");
 	buf_json_string(b, d->last_error);
 	if (full) {
@@ -268,6 +270,8 @@ static void report_show_text(struct buf *b, struct xbd_device *d)
 		buf_printf(b, "worker:         pid %d\n", (int)worker_pid(d->worker));
 	else
 		buf_printf(b, "worker:         none\n");
+	/* Replacements of a worker that died, unnoticed by the frontend. */
+	buf_printf(b, "worker restarts: %lu\n", d->worker_restarts);
 	if (d->last_error[0])
 		buf_printf(b, "error:          %s\n", d->last_error);
 	t = totals_of(b, d);
@@ -354,8 +358,9 @@ int devices_report(struct buf *b, enum report what, const char *dev, bool json)
 	if (json)
 		buf_printf(b, "{\"devices\":[");
 	else
-		buf_printf(b, "%-20s %-12s %-12s %-10s %-7s %s\n", "DEVICE",
-			   "BACKEND", "FRONTEND", "PHASE", "WORKER", "ERROR");
+		buf_printf(b, "%-20s %-12s %-12s %-10s %-7s %-8s %s\n",
+			   "DEVICE", "BACKEND", "FRONTEND", "PHASE", "WORKER",
+			   "RESTARTS", "ERROR");
 	for (d = device_list; d; d = d->next) {
 		if (!listed(d))
 			continue;
@@ -378,10 +383,11 @@ int devices_report(struct buf *b, enum report what, const char *dev, bool json)
 			if (d->worker)
 				snprintf(pid, sizeof(pid), "%d",
 					 (int)worker_pid(d->worker));
-			buf_printf(b, "%-20s %-12s %-12s %-10s %-7s %s\n",
+			buf_printf(b, "%-20s %-12s %-12s %-10s %-7s %-8lu %s\n",
 				   d->name, xenbus_state_name(device_backend_long(d, "state")),
 				   xenbus_state_name(device_frontend_state(d)),
-				   conn_names[d->conn], pid, d->last_error);
+				   conn_names[d->conn], pid, d->worker_restarts,
+				   d->last_error);
 		}
 		first = false;
 	}

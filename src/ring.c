@@ -13,6 +13,7 @@
 #include <xenbackd/ring.h>
 
 #include "clock.h"
+#include "ring-journal.h"
 #include "stats.h"
 #include "worker-rings.h"
 #include "worker.h"
@@ -48,6 +49,18 @@ struct xbd_ring {
 	bool responses;			/* responses not yet pushed */
 	bool more;			/* requests left after a bounded pass */
 
+	/* The journal (ring-journal.h); jr NULL: none. */
+	struct journal_ring *jr;
+	size_t jstride;			/* bytes per entry */
+	bool tracked;			/* entries are kept */
+	uint32_t ticket;		/* of the request handed over */
+	uint32_t *jfree;		/* free entries (a stack) */
+	unsigned int nfree;
+	uint32_t *janswered;		/* answered, not published yet */
+	unsigned int nanswered;
+	uint32_t *replay;		/* a dead worker's, oldest first */
+	unsigned int nreplay, replay_next;
+
 	/* Event storms (XSA-332): events that brought no work. */
 	unsigned int idle_events;
 	bool masked;
@@ -58,6 +71,289 @@ static volatile void *slot(const struct xbd_ring *r, RING_IDX i)
 {
 	return (char *)r->sring + XBD_RING_HEADER_SIZE +
 	       (size_t)(i & (r->size - 1)) * r->cfg.entry_size;
+}
+
+/* ---- The journal (ring-journal.h) -------------------------------------- */
+
+/*
+ * Stores to the journal in program order: a worker killed between two of
+ * them leaves every earlier one done (the next worker reads them once
+ * this one is reaped, so the compiler's order is all that matters).
+ */
+static void jstore(uint32_t *p, uint32_t v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+
+static uint32_t jload(const uint32_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+static struct journal_entry *jentry(const struct xbd_ring *r, uint32_t i)
+{
+	return (struct journal_entry *)((char *)r->jr + sizeof(*r->jr) +
+					(size_t)i * r->jstride);
+}
+
+/* The journal can no longer say what is in flight (req_cons still can). */
+static void untrack(struct xbd_ring *r)
+{
+	if (!r->tracked)
+		return;
+	r->tracked = false;
+	jstore(&r->jr->tracked, 0);
+	xbd_log(XBD_DEBUG, "queue %u: answers not tracked: a worker restart "
+		"can resume this ring only with nothing in flight", r->index);
+}
+
+/* Journals the request just copied into r->req from ring index pos. */
+static void journal_take(struct xbd_ring *r, RING_IDX pos)
+{
+	struct journal_entry *e;
+	uint32_t i;
+
+	r->ticket = XBD_RING_NO_TICKET;
+	if (!r->jr)
+		return;
+	if (r->tracked && !r->nfree)
+		xbd_ring_push(r);	/* frees what it publishes */
+	if (r->tracked && r->nfree) {
+		i = r->jfree[--r->nfree];
+		e = jentry(r, i);
+		memcpy(e + 1, r->req, r->cfg.entry_size);
+		e->pos = pos;
+		jstore(&e->state, JOURNAL_TAKEN);
+		r->ticket = i;
+	} else {
+		untrack(r);
+	}
+	jstore(&r->jr->req_cons, pos + 1);
+}
+
+/* The answer to ticket was written at slot. */
+static void journal_answer(struct xbd_ring *r, uint32_t ticket, RING_IDX slot)
+{
+	struct journal_entry *e;
+
+	if (!r->tracked)
+		return;
+	if (ticket >= r->size ||
+	    jload(&(e = jentry(r, ticket))->state) != JOURNAL_TAKEN) {
+		untrack(r);
+		return;
+	}
+	e->slot = slot;
+	jstore(&e->state, JOURNAL_ANSWERED);
+	r->janswered[r->nanswered++] = ticket;
+}
+
+/* rsp_prod was published: the answered entries are free again. */
+static void journal_published(struct xbd_ring *r)
+{
+	for (unsigned int k = 0; k < r->nanswered; k++) {
+		uint32_t i = r->janswered[k];
+
+		jstore(&jentry(r, i)->state, JOURNAL_FREE);
+		if (r->tracked)
+			r->jfree[r->nfree++] = i;
+	}
+	r->nanswered = 0;
+}
+
+static bool same_ring(const struct journal_ring *jr, const struct xbd_ring *r,
+		      const uint32_t *refs)
+{
+	if (jload(&jr->nr_pages) != r->nr_pages ||
+	    jload(&jr->entry_size) != r->cfg.entry_size ||
+	    jload(&jr->size) != r->size ||
+	    jload(&jr->evtchn) != r->remote_port)
+		return false;
+	for (unsigned int i = 0; i < r->nr_pages; i++)
+		if (jload(&jr->refs[i]) != refs[i])
+			return false;
+	return true;
+}
+
+/* A new journal for the ring, attached at r->back.req_cons. */
+static void journal_fresh(struct xbd_ring *r, const uint32_t *refs, bool fits)
+{
+	struct journal_ring *jr = r->jr;
+
+	jstore(&jr->magic, 0);
+	jr->nr_pages = r->nr_pages;
+	jr->entry_size = r->cfg.entry_size;
+	jr->size = r->size;
+	jr->evtchn = r->remote_port;
+	memset(jr->refs, 0, sizeof(jr->refs));
+	memcpy(jr->refs, refs, r->nr_pages * sizeof(refs[0]));
+	jr->req_cons = r->back.req_cons;
+	jr->tracked = fits;
+	r->tracked = fits;
+	r->nfree = 0;
+	if (fits)
+		for (uint32_t i = r->size; i-- > 0;) {
+			jentry(r, i)->state = JOURNAL_FREE;
+			r->jfree[r->nfree++] = i;
+		}
+	jstore(&jr->magic, JOURNAL_MAGIC);
+}
+
+/* Oldest first: the larger age (req_cons - pos) first. */
+static RING_IDX sort_base;
+static const struct xbd_ring *sort_ring;
+
+static int older_first(const void *a, const void *b)
+{
+	RING_IDX pa = jentry(sort_ring, *(const uint32_t *)a)->pos;
+	RING_IDX pb = jentry(sort_ring, *(const uint32_t *)b)->pos;
+	RING_IDX aa = sort_base - pa, ab = sort_base - pb;
+
+	return aa > ab ? -1 : aa < ab;
+}
+
+/*
+ * Attaches the ring to its journal, at the published rsp_prod (in
+ * r->back). A journal left by a dead worker of the same ring gives the
+ * requests it took and did not publish an answer for: they are re-issued
+ * first (replay), and the ring is read on from where that worker stopped.
+ * 0, or -1 after xbd_worker_fail() when what is in flight cannot be told.
+ */
+static int journal_attach(struct xbd_ring *r, const uint32_t *refs)
+{
+	struct worker_rings *s = r->set;
+	RING_IDX rp = r->back.rsp_prod_pvt, rc, outstanding;
+	bool fits;
+	unsigned int n = 0;
+
+	if (!s->journal || r->index >= XBD_MAX_RINGS)
+		return 0;
+	r->jr = (struct journal_ring *)((char *)s->journal +
+					(size_t)r->index * JOURNAL_RING_BYTES);
+	r->jstride = sizeof(struct journal_entry) +
+		     ((r->cfg.entry_size + 7) & ~(size_t)7);
+	fits = sizeof(*r->jr) + r->size * r->jstride <= JOURNAL_RING_BYTES;
+	if (fits) {
+		r->jfree = calloc(r->size, sizeof(*r->jfree));
+		r->janswered = calloc(r->size, sizeof(*r->janswered));
+		r->replay = calloc(r->size, sizeof(*r->replay));
+		if (!r->jfree || !r->janswered || !r->replay) {
+			xbd_worker_fail(r->w, ENOMEM, "queue %u: out of memory",
+					r->index);
+			return -1;
+		}
+	}
+	if (jload(&r->jr->magic) != JOURNAL_MAGIC || !same_ring(r->jr, r, refs)) {
+		journal_fresh(r, refs, fits);
+		return 0;
+	}
+	/* Read once each: a dead worker's words, checked before use. */
+	rc = jload(&r->jr->req_cons);
+	outstanding = rc - rp;
+	if (outstanding == 0) {
+		journal_fresh(r, refs, fits);
+		return 0;
+	}
+	if (outstanding > r->size) {
+		xbd_worker_fail(r->w, EPROTO, "queue %u: cannot resume the ring: "
+				"rsp_prod %u is not within the %u entries before "
+				"the %u requests taken", r->index, rp, r->size, rc);
+		return -1;
+	}
+	if (!fits || !jload(&r->jr->tracked)) {
+		xbd_worker_fail(r->w, EIO, "queue %u: cannot resume the ring: "
+				"the last worker did not track its %u request(s) "
+				"in flight", r->index, outstanding);
+		return -1;
+	}
+	r->nfree = 0;
+	for (uint32_t i = 0; i < r->size; i++) {
+		struct journal_entry *e = jentry(r, i);
+		uint32_t st = jload(&e->state), pos = jload(&e->pos);
+		uint32_t slot = jload(&e->slot);
+
+		if (st == JOURNAL_TAKEN || st == JOURNAL_ANSWERED) {
+			if ((int32_t)(pos - rc) >= 0)
+				st = JOURNAL_FREE;	/* never handed over */
+			else if (st == JOURNAL_ANSWERED &&
+				 (int32_t)(slot - rp) < 0)
+				st = JOURNAL_FREE;	/* published */
+			else if (n < outstanding)
+				st = JOURNAL_TAKEN;	/* in flight */
+			else
+				n = outstanding + 1;	/* too many */
+		} else if (st != JOURNAL_FREE) {
+			n = outstanding + 1;
+		}
+		if (n > outstanding)
+			break;
+		e->pos = pos;
+		jstore(&e->state, st);
+		if (st == JOURNAL_FREE)
+			r->jfree[r->nfree++] = i;
+		else
+			r->replay[n++] = i;
+	}
+	if (n != outstanding) {
+		xbd_worker_fail(r->w, EIO, "queue %u: cannot resume the ring: "
+				"the journal of the last worker does not account "
+				"for the %u request(s) in flight", r->index,
+				outstanding);
+		return -1;
+	}
+	sort_base = rc;
+	sort_ring = r;
+	qsort(r->replay, n, sizeof(*r->replay), older_first);
+	r->nreplay = n;
+	r->replay_next = 0;
+	r->tracked = true;
+	r->back.req_cons = rc;
+	xbd_log(XBD_INFO, "queue %u: resuming after the last worker: %u "
+		"request(s) in flight re-issued, the ring read on from %u",
+		r->index, n, rc);
+	return 0;
+}
+
+static bool replay_pending(const struct xbd_ring *r)
+{
+	return r->replay_next < r->nreplay;
+}
+
+/* Hands over the next request a dead worker left in flight, into r->req. */
+static bool replay_one(struct xbd_ring *r)
+{
+	const volatile uint32_t *src;
+	uint32_t i, *dst = r->req;
+
+	if (!replay_pending(r))
+		return false;
+	i = r->replay[r->replay_next++];
+	/* Once each word, as from the ring (entries are 8-byte aligned). */
+	src = (const volatile uint32_t *)(jentry(r, i) + 1);
+	for (size_t k = 0; k < r->cfg.entry_size / sizeof(uint32_t); k++)
+		dst[k] = src[k];
+	if (r->cfg.entry_size % sizeof(uint32_t)) {
+		const volatile unsigned char *b = (const volatile unsigned char *)src;
+
+		for (size_t k = r->cfg.entry_size & ~(sizeof(uint32_t) - 1);
+		     k < r->cfg.entry_size; k++)
+			((unsigned char *)r->req)[k] = b[k];
+	}
+	r->ticket = i;
+	if (r->set->nr_ops)
+		r->taken_at = monotonic_ns();
+	/* Counted in requests by the worker that took it off the ring. */
+	r->stats->in_flight = xbd_ring_in_flight(r);
+	return true;
+}
+
+static void journal_close(struct xbd_ring *r)
+{
+	free(r->jfree);
+	free(r->janswered);
+	free(r->replay);
+	r->jfree = r->janswered = r->replay = NULL;
+	r->jr = NULL;
 }
 
 static struct ev_loop *loop_of(const struct xbd_ring *r)
@@ -253,7 +549,7 @@ void worker_rings_stop_passes(struct worker_rings *s)
 
 	s->draining = true;
 	for (r = s->head; r; r = r->next)
-		r->more = false;
+		r->more = replay_pending(r);
 }
 
 void worker_rings_drain(struct worker_rings *s)
@@ -370,11 +666,28 @@ static bool overflowed(struct xbd_ring *r, RING_IDX rp)
 	return true;
 }
 
+/*
+ * As many requests in flight as the ring has slots, and req_prod not
+ * reached: the frontend moved req_prod back (a valid one is never more
+ * than a ring ahead of rsp_prod_pvt: overflowed()). Taking on would take
+ * slots answered long ago, without bound.
+ */
+static bool behind(struct xbd_ring *r, RING_IDX rp)
+{
+	if (r->back.req_cons - r->back.rsp_prod_pvt < r->size)
+		return false;
+	xbd_worker_fail(r->w, EPROTO, "queue %u: frontend moved req_prod back "
+			"(req_prod %u, %u requests taken, rsp_prod %u)",
+			r->index, rp, r->back.req_cons, r->back.rsp_prod_pvt);
+	return true;
+}
+
 static void took(struct xbd_ring *r)
 {
 	/* Timed only for a class that accounts its answers. */
 	if (r->set->nr_ops)
 		r->taken_at = monotonic_ns();
+	journal_take(r, r->back.req_cons);
 	r->back.req_cons++;
 	r->stats->requests++;
 	r->stats->in_flight = xbd_ring_in_flight(r);
@@ -398,9 +711,22 @@ static void ring_pass(struct xbd_ring *r)
 	int more;
 
 	r->more = false;
-	if (!r->cfg.request || r->set->draining || xbd_worker_failed(w) ||
-	    !r->sring)
+	if (!r->cfg.request || xbd_worker_failed(w) || !r->sring)
 		return;
+	/* A dead worker's requests first, even in a drain: they were taken. */
+	while (replay_pending(r)) {
+		if (taken == r->cfg.budget) {
+			r->more = true;
+			goto out;
+		}
+		replay_one(r);
+		taken++;
+		r->cfg.request(r, r->req, r->cfg.ctx);
+		if (xbd_worker_failed(w))
+			return;
+	}
+	if (r->set->draining)
+		goto out;
 	for (;;) {
 		RING_IDX rp = r->back.sring->req_prod;
 
@@ -412,6 +738,8 @@ static void ring_pass(struct xbd_ring *r)
 				r->more = true;
 				goto out;
 			}
+			if (behind(r, rp))
+				return;
 			copy_request(r, r->back.req_cons);
 			took(r);
 			taken++;
@@ -506,6 +834,7 @@ struct xbd_ring *xbd_ring_open_refs(struct xbd_worker *w, unsigned int index,
 	r->size = xbd_ring_entries(nr_pages, cfg->entry_size);
 	r->remote_port = evtchn;
 	r->local_port = -1;
+	r->ticket = XBD_RING_NO_TICKET;
 	r->stats = &r->spare;
 	ev_timer_init(&r->unmask_timer, unmask_later, STORM_PAUSE, 0);
 	r->unmask_timer.data = r;
@@ -532,6 +861,9 @@ struct xbd_ring *xbd_ring_open_refs(struct xbd_worker *w, unsigned int index,
 	r->back.nr_ents = r->size;
 	r->back.rsp_prod_pvt = r->back.sring->rsp_prod;
 	r->back.req_cons = r->back.rsp_prod_pvt;
+	/* After a worker died: from where it stopped (ring-journal.h). */
+	if (journal_attach(r, grefs))
+		goto fail;
 
 	errno = 0;
 	port = xenevtchn_bind_interdomain(xbd_worker_evtchn(w),
@@ -558,6 +890,7 @@ struct xbd_ring *xbd_ring_open_refs(struct xbd_worker *w, unsigned int index,
 fail:
 	if (r->sring)
 		xengnttab_unmap(xbd_worker_gnttab(w), r->sring, nr_pages);
+	journal_close(r);
 	free(r->req);
 	free(r);
 	return NULL;
@@ -580,7 +913,39 @@ struct xbd_ring *xbd_ring_open(struct xbd_worker *w,
 				  nodes->queue[q].evtchn, cfg);
 }
 
+uint32_t xbd_ring_ticket(const struct xbd_ring *r)
+{
+	return r->ticket;
+}
+
+static void write_response(struct xbd_ring *r, const void *rsp, size_t len);
+
+void xbd_ring_answer(struct xbd_ring *r, uint32_t ticket, const void *rsp,
+		     size_t len)
+{
+	RING_IDX at = r->back.rsp_prod_pvt;
+
+	write_response(r, rsp, len);
+	journal_answer(r, ticket, at);
+	r->back.rsp_prod_pvt++;
+	r->responses = true;
+	r->stats->in_flight = xbd_ring_in_flight(r);
+	if (r->set->default_drain)
+		check_drained(r->set);
+}
+
 void xbd_ring_respond(struct xbd_ring *r, const void *rsp, size_t len)
+{
+	/*
+	 * Without a ticket the answer is known to be the last request's
+	 * only when nothing else is in flight.
+	 */
+	if (r->tracked && xbd_ring_in_flight(r) != 1)
+		untrack(r);
+	xbd_ring_answer(r, r->ticket, rsp, len);
+}
+
+static void write_response(struct xbd_ring *r, const void *rsp, size_t len)
 {
 	volatile unsigned char *dst = slot(r, r->back.rsp_prod_pvt);
 	const unsigned char *src = rsp;
@@ -605,11 +970,6 @@ void xbd_ring_respond(struct xbd_ring *r, const void *rsp, size_t len)
 		for (; i < n; i++)
 			dst[i] = 0;
 	}
-	r->back.rsp_prod_pvt++;
-	r->responses = true;
-	r->stats->in_flight = xbd_ring_in_flight(r);
-	if (r->set->default_drain)
-		check_drained(r->set);
 }
 
 void xbd_ring_push(struct xbd_ring *r)
@@ -620,6 +980,8 @@ void xbd_ring_push(struct xbd_ring *r)
 		return;
 	r->responses = false;
 	RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&r->back, notify);
+	if (r->jr)
+		journal_published(r);
 	if (notify && r->local_port >= 0)
 		xenevtchn_notify(xbd_worker_evtchn(r->w),
 				 (evtchn_port_t)r->local_port);
@@ -632,13 +994,20 @@ int xbd_ring_take(struct xbd_ring *r, void *buf)
 
 	if (xbd_worker_failed(r->w) || !r->sring)
 		return -1;
+	if (replay_one(r)) {
+		memcpy(buf, r->req, r->cfg.entry_size);
+		return 1;
+	}
 	for (int checked = 0;; checked = 1) {
 		rp = r->back.sring->req_prod;
 		xen_rmb();	/* slots after the index */
 		if (overflowed(r, rp))
 			return -1;
-		if (r->back.req_cons != rp)
+		if (r->back.req_cons != rp) {
+			if (behind(r, rp))
+				return -1;
 			break;
+		}
 		if (checked)
 			return 0;
 		/* Empty: ask for an event with the next request, recheck. */
@@ -670,6 +1039,7 @@ void xbd_ring_close(struct xbd_ring *r)
 		xengnttab_unmap(xbd_worker_gnttab(w), r->sring, r->nr_pages);
 	r->sring = NULL;
 	ring_unregister(r->set, r);
+	journal_close(r);
 	free(r->req);
 	free(r);
 }

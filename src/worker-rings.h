@@ -23,6 +23,8 @@ struct stats_area;
 struct worker_rings {
 	struct xbd_worker *w;
 	struct stats_area *stats;	/* shared with main: slot = ring index */
+	void *journal;			/* shared with main (ring-journal.h),
+					   NULL: rings are not journaled */
 	void (*worker_stop)(struct xbd_worker *w);	/* the class's, or NULL */
 	struct xbd_ring *head;		/* open rings */
 	ev_io evtchn_w;			/* the worker's one event channel fd */

@@ -176,6 +176,10 @@ static void worker_exited(struct ev_loop *loop, ev_child *c, int revents)
 	if (w->failed) {
 		end = WORKER_FAILED;
 		snprintf(text, sizeof(text), "%s", w->fail_text);
+	} else if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_FAULT) {
+		end = WORKER_FAILED;
+		snprintf(text, sizeof(text), "worker process %d stopped on a "
+			 "fault it did not describe", (int)w->pid);
 	} else if (w->stopped && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 		end = WORKER_STOPPED;
 		text[0] = '\0';
@@ -291,6 +295,7 @@ struct xbd_worker {
 	xengnttab_handle *gnttab;
 	xenevtchn_handle *evtchn;
 	struct stats_area *stats;
+	void *journal;
 	int chan;
 	ev_io chan_w;
 	int sig_fd;
@@ -599,6 +604,7 @@ static void worker_main(const struct worker_spawn_args *a, int chan)
 	struct xbd_worker w = {
 		.class = a->class, .name = a->name, .frontend_id = a->frontend_id,
 		.priv = a->priv, .stats = a->stats, .chan = chan, .sig_fd = -1,
+		.journal = a->journal,
 	};
 	char prefix[96], comm[16];
 	sigset_t set;
@@ -614,7 +620,7 @@ static void worker_main(const struct worker_spawn_args *a, int chan)
 	sigaddset(&set, SIGTERM);
 	sigprocmask(SIG_SETMASK, &set, NULL);
 
-	devices_unmap_other_stats(a->stats);
+	devices_unmap_other_stats(a->stats, a->journal);
 	snprintf(prefix, sizeof(prefix), "%s: ", a->name);
 	log_set_prefix(prefix);
 	log_forget_syslog_fd();
@@ -630,13 +636,13 @@ static void worker_main(const struct worker_spawn_args *a, int chan)
 	prctl(PR_SET_NAME, comm, 0, 0, 0);
 
 	if (confine(&w, a))
-		_exit(1);
+		_exit(WORKER_EXIT_FAULT);
 
 	w.loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOSIGMASK);
 	w.sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (!w.loop || w.sig_fd < 0) {
 		xbd_worker_fail(&w, errno, "cannot set up the worker loop");
-		_exit(1);
+		_exit(WORKER_EXIT_FAULT);
 	}
 	ev_io_init(&w.chan_w, worker_channel_ready, chan, EV_READ);
 	w.chan_w.data = &w;
@@ -645,6 +651,7 @@ static void worker_main(const struct worker_spawn_args *a, int chan)
 		      xbd_config->drain_timeout, 0);
 	w.orphan_timer.data = &w;
 	worker_rings_init(&w.rings, &w, a->stats, w.class->worker_stop);
+	w.rings.journal = w.journal;
 	w.rings.nr_ops = class_nr_ops(w.class);
 	ev_timer_init(&w.log_timer, log_summary_due, 0, 0);
 	ev_prepare_init(&w.log_prepare, log_before_sleep);
@@ -657,7 +664,7 @@ static void worker_main(const struct worker_spawn_args *a, int chan)
 	if (w.class->worker_start(&w) || w.failed) {
 		if (!w.failed)
 			xbd_worker_fail(&w, EIO, "the class could not start");
-		_exit(1);
+		_exit(WORKER_EXIT_FAULT);
 	}
 	if (!w.done) {
 		send_msg(&w, CHAN_STARTED, 0, NULL);
@@ -674,7 +681,7 @@ static void worker_main(const struct worker_spawn_args *a, int chan)
 		xengnttab_close(w.gnttab);
 	if (w.evtchn)
 		xenevtchn_close(w.evtchn);
-	_exit(w.failed ? 1 : 0);
+	_exit(w.failed ? WORKER_EXIT_FAULT : 0);
 }
 
 /* ---- The worker API of class.h ------------------------------------------ */

@@ -46,7 +46,16 @@ struct worker_spawn_args {
 	const int *keep_fds;
 	unsigned int nr_keep_fds;
 	struct stats_area *stats;
+	void *journal;			/* JOURNAL_BYTES shared, or NULL */
 };
+
+/*
+ * The exit status of a worker that reported why it stops
+ * (xbd_worker_fail: a fault of the guest, or of the device's setup).
+ * Any other end but a clean drain (a signal, another status) is a crash,
+ * which the device survives with a new worker (device.c).
+ */
+#define WORKER_EXIT_FAULT 3
 
 /* Forks the worker. NULL on failure (logged), with errno saying why. */
 struct worker *worker_spawn(struct ev_loop *loop,

@@ -153,11 +153,16 @@ struct xbd_class {
 	/*
 	 * The worker serves the rings. Write what the frontend reads on
 	 * Connected (e.g. sectors, info); the core then writes Connected.
-	 * Not called when taking over a device that is already Connected.
+	 * Not called when taking over a device that is already Connected,
+	 * nor for a worker started in place of one that died (frontend_ready
+	 * is called again then, before the new worker is forked).
 	 */
 	int (*connect)(struct xbd_device *d);
 
-	/* The worker is gone (frontend closed, reconnects, or a fault). */
+	/*
+	 * The worker is gone (frontend closed, reconnects, a fault, or it
+	 * died and another is started in its place).
+	 */
 	void (*disconnect)(struct xbd_device *d);
 
 	/* The device is removed: close the backing store, free what priv owns. */
@@ -327,7 +332,9 @@ void xbd_worker_busy(struct xbd_worker *w, int delta);
 /*
  * A fault that ends this device (bad ring contents, a failed map, a broken
  * backing store): main writes the error node and shuts the device; the
- * worker exits once this returns to the loop.
+ * worker exits once this returns to the loop (with the status that says
+ * so: a worker that ends any other way without being asked to is a
+ * crash, and is replaced on the same rings, xenbackd(8)).
  */
 void xbd_worker_fail(struct xbd_worker *w, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -29,6 +29,9 @@
  *   rechecked (RING_FINAL_CHECK_FOR_REQUESTS) before sleeping;
  * - events that bring no work, in a long row, mask the channel for a
  *   moment (XSA-332: a flooding guest cannot starve the others);
+ * - what was taken and not answered is journaled in memory the main
+ *   process keeps, so that a worker that crashes is replaced by one that
+ *   answers exactly those requests (with xbd_ring_answer());
  * - a map or bind that fails is the device's fault, reported with the
  *   queue and errno, and everything mapped so far is unmapped (XSA-362).
  *
@@ -224,9 +227,32 @@ struct xbd_ring *xbd_ring_open_refs(struct xbd_worker *w, unsigned int index,
 				    const struct xbd_ring_config *cfg);
 
 /*
- * Copies len bytes (<= entry_size) of a response built in private memory
- * into the next response slot; the rest of the slot is zeroed. Published
- * at the end of the pass, or by xbd_ring_push().
+ * Which request is being handed over (the request callback's, or the last
+ * xbd_ring_take()'s), for xbd_ring_answer(). A class that answers
+ * requests later, in any order, keeps it with the request.
+ */
+#define XBD_RING_NO_TICKET UINT32_MAX
+uint32_t xbd_ring_ticket(const struct xbd_ring *r);
+
+/*
+ * Answers the request of ticket: copies len bytes (<= entry_size) of a
+ * response built in private memory into the next response slot; the rest
+ * of the slot is zeroed. Published at the end of the pass, or by
+ * xbd_ring_push().
+ *
+ * The ticket lets the core know which request each answer is for: if the
+ * worker dies (a crash, not a fault it reported), the device's next
+ * worker re-issues exactly the requests that had no published answer,
+ * and the frontend never notices (xenbackd(8), WORKER RESTARTS).
+ */
+void xbd_ring_answer(struct xbd_ring *r, uint32_t ticket, const void *rsp,
+		     size_t len);
+
+/*
+ * The same for the request handed over last. A class answering this way
+ * with more than that one request in flight gives up the resuming of
+ * its ring by a restarted worker while anything is in flight (its
+ * answers cannot be told apart): use xbd_ring_answer() then.
  */
 void xbd_ring_respond(struct xbd_ring *r, const void *rsp, size_t len);
 

@@ -123,7 +123,7 @@ static void finish(struct vbd_ioreq *q, int16_t status, enum xbd_result res)
 	else if (res == XBD_RESULT_OK)
 		res = XBD_RESULT_IO_ERROR;	/* an error is never counted ok */
 	xbd_ring_account(r->ring, op_of(&q->req), res, bytes, q->taken);
-	vbd_ring_respond(r, q->req.id, q->req.rsp_operation, status);
+	vbd_ring_respond(r, q->ticket, q->req.id, q->req.rsp_operation, status);
 
 	free(q->heap);
 	q->heap = NULL;
@@ -439,6 +439,7 @@ void vbd_dispatch(struct vbd_ring *r, const void *entry)
 	q->map.nr = 0;
 	q->iov = q->iov_inline;
 	q->taken = xbd_ring_taken_at(r->ring);
+	q->ticket = xbd_ring_ticket(r->ring);
 	vbd_request_copy(r->abi, entry, raw);
 
 	status = vbd_request_decode(r->abi, raw, &r->wd->lim, &q->req);

@@ -110,7 +110,7 @@ union vbd_response {
 
 /*
  * Builds a response for abi in rsp, every byte set (padding zero), and
- * returns its size: what xbd_ring_respond() copies into the slot.
+ * returns its size: what xbd_ring_answer() copies into the slot.
  */
 size_t vbd_response_build(enum xbd_abi abi, union vbd_response *rsp,
 			  uint64_t id, uint8_t operation, int16_t status);

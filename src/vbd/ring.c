@@ -77,11 +77,11 @@ void vbd_ring_release(struct vbd_ring *r)
 	free(r);
 }
 
-void vbd_ring_respond(struct vbd_ring *r, uint64_t id, uint8_t op,
-		      int16_t status)
+void vbd_ring_respond(struct vbd_ring *r, uint32_t ticket, uint64_t id,
+		      uint8_t op, int16_t status)
 {
 	union vbd_response rsp;
 	size_t len = vbd_response_build(r->abi, &rsp, id, op, status);
 
-	xbd_ring_respond(r->ring, &rsp, len);
+	xbd_ring_answer(r->ring, ticket, &rsp, len);
 }

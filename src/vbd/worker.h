@@ -42,6 +42,7 @@ struct vbd_ioreq {
 	enum vbd_stage stage;
 	int16_t status;
 	uint64_t taken;			/* xbd_ring_taken_at(), for metrics */
+	uint32_t ticket;		/* xbd_ring_ticket(), for the answer */
 	uint64_t seq;			/* writes: acceptance order */
 	uint64_t wait_seq;		/* flush/barrier: writes up to this */
 	bool in_writes;			/* on ring->writes */
@@ -119,9 +120,12 @@ int vbd_ring_open(struct vbd_worker_dev *wd, unsigned int index,
 		  struct vbd_ring **out);
 /* Frees the queue's blkif state (not its kit ring: the core closes it). */
 void vbd_ring_release(struct vbd_ring *r);
-/* Answers a request; pushed at the end of the pass or by xbd_ring_push. */
-void vbd_ring_respond(struct vbd_ring *r, uint64_t id, uint8_t op,
-		      int16_t status);
+/*
+ * Answers a request (ticket: xbd_ring_ticket() when it was taken); pushed
+ * at the end of the pass or by xbd_ring_push.
+ */
+void vbd_ring_respond(struct vbd_ring *r, uint32_t ticket, uint64_t id,
+		      uint8_t op, int16_t status);
 
 /* dispatch.c */
 /*

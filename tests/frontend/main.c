@@ -342,10 +342,26 @@ static void parse_args(int argc, char **argv, struct args *a)
 		a->wo.seed = (uint64_t)blkdev_now_ns() ^ ((uint64_t)getpid() << 32);
 }
 
+static volatile sig_atomic_t stop_signal;
+
 static void on_signal(int sig)
 {
-	(void)sig;
+	stop_signal = sig;
 	blkfront_stop = 1;
+}
+
+/*
+ * Interrupted by Ctrl-C: once the device is closed cleanly, die of the
+ * signal, so that the shell that ran us stops too instead of going on to
+ * its next command.
+ */
+static int exit_status(int status)
+{
+	if (stop_signal == SIGINT) {
+		signal(SIGINT, SIG_DFL);
+		raise(SIGINT);
+	}
+	return status;
 }
 
 /* Works out the frontend path and this domain's id. */
@@ -499,7 +515,7 @@ int main(int argc, char **argv)
 			blkdev_close(d);
 		blkdev_free(d);
 		free(fe);
-		return 1;
+		return exit_status(1);
 	}
 	print_connected(d);
 	if (a.wo.expect == BLKIF_RSP_OKAY && (d->info.info & VDISK_READONLY) &&
@@ -523,5 +539,5 @@ int main(int argc, char **argv)
 	printf("result: %s\n", failed ? "failed" : "ok");
 	blkdev_free(d);
 	free(fe);
-	return failed ? 1 : 0;
+	return exit_status(failed ? 1 : 0);
 }

@@ -251,6 +251,8 @@ def check_json(samples, js):
               one(samples, 'xenbackd_device_connected', **lab))
         agree(d['name'] + ' workers', d['workers-started'],
               one(samples, 'xenbackd_device_workers_started_total', **lab))
+        agree(d['name'] + ' worker restarts', d['worker-restarts'],
+              one(samples, 'xenbackd_device_worker_restarts_total', **lab))
         for r in d['rings']:
             rl = dict(lab, ring=r['ring'])
             for key, name in (('requests', 'xenbackd_ring_requests_total'),

@@ -15,6 +15,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <ev.h>
@@ -23,6 +25,7 @@
 
 #include "check.h"
 #include "inproc-guest.h"
+#include "ring-journal.h"
 
 /* The worker, shorter in the scenarios. */
 #define W guest_worker
@@ -52,6 +55,7 @@ static RING_IDX req_prod, rsp_cons;
 static unsigned int requests, passes, events, stops;
 static bool defer;			/* keep requests to answer later */
 static struct toy_req deferred[256];
+static uint32_t tickets[256];		/* xbd_ring_ticket() of each */
 static unsigned int nr_deferred;
 static bool bad_copy;			/* a request seen in shared memory */
 static struct xbd_ring *ring;
@@ -96,6 +100,7 @@ static void on_request(struct xbd_ring *r, const void *req, void *ctx)
 			bad_copy = true;
 	}
 	if (defer) {
+		tickets[nr_deferred] = xbd_ring_ticket(r);
 		deferred[nr_deferred++] = *q;
 		return;
 	}
@@ -510,6 +515,148 @@ static void take_mode(void)
 	drain();
 }
 
+/* Answers deferred request k with its ticket. */
+static void answer(unsigned int k)
+{
+	struct toy_rsp rsp = { deferred[k].id, deferred[k].value + 1 };
+
+	xbd_ring_answer(ring, tickets[k], &rsp, 12);
+}
+
+/* Takes requests until n are deferred (or 5 s). */
+static void defer_until(unsigned int n)
+{
+	ev_tstamp start = ev_time();
+
+	while (nr_deferred < n && ev_time() - start < 5 && !W.failed)
+		ev_run(W.loop, EVRUN_ONCE);
+}
+
+/*
+ * A worker that dies (a child process killed with answers written out of
+ * order, some published, some not) and the next one on the same journal:
+ * it re-issues exactly what had no published answer, oldest first, and
+ * never reads as a request a slot that a response overwrote.
+ */
+static void resume_after_death(void)
+{
+	void *journal = mmap(NULL, JOURNAL_BYTES, PROT_READ | PROT_WRITE,
+			     MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	static const uint64_t again[] = { 500, 501, 503, 504, 506, 507, 508, 509 };
+	struct toy_rsp rsp;
+	uint64_t seen[16];
+	unsigned int i, n = 0;
+	int status;
+	pid_t pid;
+
+	CHECK(journal != MAP_FAILED);
+	if (journal == MAP_FAILED)
+		return;
+	new_worker();
+	W.rings.journal = journal;
+	guest_ring(1, 4294967290u);	/* across the 32-bit wrap */
+	for (i = 0; i < 8; i++)
+		put(500 + i, (500 + i) * 3);
+	publish();
+	/* The frontend is this process; the worker a child. */
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		ev_loop_fork(W.loop);
+		ring = open_toy(0, 1, 10, 64);
+		if (!ring)
+			_exit(2);
+		defer = true;
+		guest_kick(10);
+		defer_until(8);
+		if (nr_deferred != 8)
+			_exit(3);
+		/* Out of order: two published, two written only. */
+		answer(5);
+		answer(2);
+		xbd_ring_push(ring);
+		answer(7);
+		answer(0);
+		_exit(0);	/* killed: nothing closed, nothing pushed */
+	}
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* The frontend saw two answers and queues two more requests. */
+	CHECK_EQ(sring->rsp_prod, rsp_cons + 2);
+	for (i = 0; i < 2; i++) {
+		memcpy(&rsp, &sring->ring[rsp_cons++ & (size - 1)], sizeof(rsp));
+		CHECK_EQ(rsp.id, i ? 502 : 505);
+	}
+	put(508, 508 * 3);
+	put(509, 509 * 3);
+	publish();
+
+	new_worker();
+	W.rings.journal = journal;
+	defer = true;
+	ring = open_toy(0, 1, 10, 64);
+	CHECK(ring != NULL);
+	CHECK_EQ(xbd_ring_in_flight(ring), 6);
+	guest_kick(10);
+	defer_until(8);
+	CHECK_EQ(nr_deferred, 8);
+	for (i = 0; i < nr_deferred && i < 8; i++) {
+		CHECK_EQ(deferred[i].id, again[i]);
+		CHECK_EQ(deferred[i].value, (uint32_t)again[i] * 3);
+	}
+	CHECK(!bad_copy);
+	/* Answered in another order again: each exactly once. */
+	for (i = nr_deferred; i-- > 0;)
+		answer(i);
+	xbd_ring_push(ring);
+	CHECK_EQ(xbd_ring_in_flight(ring), 0);
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	while (rsp_cons != sring->rsp_prod && n < 16) {
+		memcpy(&rsp, &sring->ring[rsp_cons++ & (size - 1)], sizeof(rsp));
+		CHECK_EQ(rsp.value, (uint32_t)rsp.id * 3 + 1);
+		seen[n++] = rsp.id;
+	}
+	CHECK_EQ(n, 8);
+	for (i = 0; i < 8; i++) {
+		unsigned int k, hits = 0;
+
+		for (k = 0; k < n; k++)
+			hits += seen[k] == again[i];
+		CHECK_EQ(hits, 1);
+	}
+	drain();
+
+	/*
+	 * A journal that does not add up is not trusted: no resume. (A new
+	 * connection, so a new journal, as main gives it.)
+	 */
+	((struct journal_ring *)journal)->magic = 0;
+	new_worker();
+	W.rings.journal = journal;
+	guest_ring(1, 0);
+	defer = true;
+	ring = open_toy(0, 1, 10, 64);
+	CHECK(ring != NULL);
+	put(600, 1800);
+	put(601, 1803);
+	publish();
+	guest_kick(10);
+	defer_until(2);
+	CHECK_EQ(nr_deferred, 2);
+	/* Closed with both in flight: the journal keeps them, as a death. */
+	xbd_ring_close(ring);
+	CHECK_EQ(guest_maps_out, 0);
+	((struct journal_entry *)((char *)journal + sizeof(struct journal_ring)))
+		[0].state = 7;
+	new_worker();
+	W.rings.journal = journal;
+	CHECK(open_toy(0, 1, 10, 64) == NULL);
+	CHECK_EQ(W.fail_err, EIO);
+	CHECK(strstr(W.fail_text, "cannot resume the ring") != NULL);
+	CHECK_EQ(guest_maps_out, 0);
+	munmap(journal, JOURNAL_BYTES);
+}
+
 int main(void)
 {
 	if (guest_init())
@@ -520,6 +667,7 @@ int main(void)
 	storms();
 	take_mode();
 	account();
+	resume_after_death();
 	ev_loop_destroy(W.loop);
 	return test_exit("test-ring");
 }
