@@ -675,6 +675,119 @@ xt_xenbackd_dump() {
     } 2>&1 | sed 's/^/    /' >&2
 }
 
+# ------------------------------------------------------------ ext4 loop
+# A guest that keeps a file system busy while dom0 does something to its
+# backend (save/restore, migration, worker kills). The guest's script
+# (xt_ext4_loop_script FILE) makes ext4 on /dev/xvda, mounts it, then
+# loops: 256 KiB of fresh data into file i % 16 (fsync), read back with
+# O_DIRECT, compared. It reports in its own xenstore data/ directory,
+# which follows it into each new domain: data/iter (iterations done),
+# data/bad (problems seen, each also on its console as XT-IOERR or
+# XT-CORRUPT); on data/stop it checks every file once more, unmounts,
+# runs e2fsck -fn, looks for I/O and ext4 errors in its kernel log,
+# writes data/final "iterations=N bad=N" and ends once dom0 says
+# data/done (xt_ext4_loop_end).
+xt_ext4_loop_script() {
+    cat >"$1" <<'EOF'
+xt_modprobe crc32c_generic ext4
+grep -q ext4 /proc/filesystems || xt_fail "no ext4 in the guest kernel"
+xt_wait_dev /dev/xvda 60
+/sbin/mke2fs -q -F -t ext4 /dev/xvda || xt_fail "mkfs.ext4 /dev/xvda"
+mkdir -p /etc /mnt
+ln -sf /proc/mounts /etc/mtab
+mount -t ext4 /dev/xvda /mnt || xt_fail "mount /dev/xvda"
+i=0 bad=0
+xt_step looping
+while ! xenstore-exists data/stop 2>/dev/null; do
+    k=$((i % 16))
+    dd if=/dev/urandom of=/tmp/w bs=64k count=4 2>/dev/null
+    w=$(sha256sum </tmp/w | cut -d' ' -f1)
+    dd if=/tmp/w of=/mnt/f$k bs=64k conv=fsync 2>/tmp/err ||
+        { echo "XT-IOERR write $i: $(tail -n1 /tmp/err)"; bad=$((bad + 1)); }
+    g=$(dd if=/mnt/f$k bs=64k iflag=direct 2>/tmp/err | sha256sum | cut -d' ' -f1)
+    [ "$g" = "$w" ] || { echo "XT-CORRUPT iteration $i file f$k"; bad=$((bad + 1)); }
+    echo "$w" >/tmp/sha.$k
+    i=$((i + 1))
+    xenstore-write data/iter "$i" data/bad "$bad"
+done
+for k in $(seq 0 15); do
+    [ -f /tmp/sha.$k ] || continue
+    g=$(dd if=/mnt/f$k bs=64k iflag=direct 2>/dev/null | sha256sum | cut -d' ' -f1)
+    [ "$g" = "$(cat /tmp/sha.$k)" ] || { echo "XT-CORRUPT final file f$k"; bad=$((bad + 1)); }
+done
+umount /mnt || { echo "XT-IOERR umount"; bad=$((bad + 1)); }
+/sbin/e2fsck -fn /dev/xvda >/tmp/fsck.log 2>&1 || { cat /tmp/fsck.log; echo "XT-FSCK failed"; bad=$((bad + 1)); }
+if dmesg | grep -iE 'I/O error|blk_update_request|EXT4-fs (error|warning)|Buffer I/O' >/tmp/klog; then
+    cat /tmp/klog
+    bad=$((bad + 1))
+fi
+xenstore-write data/final "iterations=$i bad=$bad"
+xt_wait_go done 60 >/dev/null
+[ $bad = 0 ] || xt_fail "I/O errors, corruption or a bad file system (above)"
+EOF
+}
+
+# xt_guest_data NAME KEY — guest NAME's data/KEY, in whatever domain it
+# is now (fails if there is none).
+xt_guest_data() {
+    local d
+    d=$(xt_domid "$1") || return 1
+    xenstore-read "/local/domain/$d/data/$2" 2>/dev/null
+}
+
+# xt_ext4_loop_more NAME N — wait (150 s) until guest NAME's loop did N
+# iterations more than when called (or than the last call saw: a new
+# domain's data/iter appears only with the guest's next iteration);
+# fails (console shown) on a timeout or on any problem the loop reported.
+declare -A XT_LOOP_ITER
+xt_ext4_loop_more() {
+    local base
+    base=$(xt_guest_data "$1" iter) || base=0
+    [ "$base" -ge "${XT_LOOP_ITER[$1]:-0}" ] || base=${XT_LOOP_ITER[$1]}
+    _xt_more() {
+        local n b
+        b=$(xt_guest_data "$1" bad) && [ "$b" != 0 ] && return 0
+        n=$(xt_guest_data "$1" iter) || return 1
+        [ "$n" -ge $(($3 + $2)) ]
+    }
+    XT_POLL=1 xt_wait_for 150 "$2 more iterations of $1's loop (from $base)" _xt_more "$1" "$2" "$base" ||
+        { xt_guest_show_console "$1"; return 1; }
+    if [ "$(xt_guest_data "$1" bad)" != 0 ]; then
+        xt_guest_show_console "$1"
+        xt_log "$1's loop saw $(xt_guest_data "$1" bad) problem(s)"
+        return 1
+    fi
+    XT_LOOP_ITER[$1]=$(xt_guest_data "$1" iter)
+    xt_log "$1's loop goes on: iteration ${XT_LOOP_ITER[$1]}"
+}
+
+# xt_ext4_loop_end NAME — stop guest NAME's loop, wait for its final
+# checks and for it to end; fails (console shown) unless they found
+# nothing wrong.
+xt_ext4_loop_end() {
+    local final
+    xt_guest_go "$1" stop || return 1
+    _xt_final() { xt_guest_data "$1" final >/dev/null; }
+    XT_POLL=1 xt_wait_for 120 "$1's final checks" _xt_final "$1" ||
+        { xt_guest_show_console "$1"; return 1; }
+    final=$(xt_guest_data "$1" final)
+    xt_log "$1: $final"
+    xt_guest_go "$1" done
+    xt_guest_wait_end "$1" 120 || { xt_log "$1 did not end"; return 1; }
+    [[ $final == *" bad=0" ]] || { xt_guest_show_console "$1"; return 1; }
+}
+
+# xt_xenbackd_serving DOMID — wait (60 s) until xenbackd serves DOMID's
+# device Connected, by a worker; prints the worker's pid.
+xt_xenbackd_serving() {
+    local line
+    _xt_serving() { xt_xenbackd_devices "$1" | grep -q ' Connected Connected connected [0-9]'; }
+    XT_POLL=0.5 xt_wait_for 60 "xenbackd to serve domain $1's disk" _xt_serving "$1" ||
+        { xt_xenbackd_dump; return 1; }
+    line=$(xt_xenbackd_devices "$1")
+    echo "${line##* }"
+}
+
 # ------------------------------------------------------------ checks
 # xt_disk_roundtrip NAME IMAGE DISKSPEC [SIZE_MIB] — the basic data-path
 # check for any backend: dom0 fills IMAGE (SIZE_MIB, default 16) with
