@@ -17,3 +17,12 @@ build/fuzz/vbd-request build/fuzz/vbd-frontend: $(wildcard src/vbd/*.h)
 build/fuzz/ring-nodes build/fuzz/vbd-request build/fuzz/vbd-frontend: $(wildcard include/xenbackd/*.h)
 build/fuzz/echo-ring: $(wildcard include/xenbackd/*.h src/*.h) \
 	tests/unit/inproc-guest.h examples/echo/echoif.h
+# The block class's whole worker side on the kit's rings and the unit
+# tests' in-process guest; the I/O engines replaced by the fuzzer's own.
+VBD_RING_SOURCES := tests/fuzz/vbd-ring.c tests/unit/inproc-guest.c \
+	tests/unit/stubs.c $(VBD_PURE_SOURCES) src/vbd/io.c \
+	$(addprefix src/vbd/,backing.c grants.c ring.c dispatch.c worker.c) \
+	src/ring.c src/ring-nodes.c src/check-uint.c
+$(eval $(call fuzzer,vbd-ring,$(VBD_RING_SOURCES),$(EV_LIBS)))
+build/fuzz/vbd-ring: $(wildcard include/xenbackd/*.h src/*.h src/vbd/*.h) \
+	tests/unit/inproc-guest.h
