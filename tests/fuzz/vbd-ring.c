@@ -817,9 +817,15 @@ static void step(struct input *in)
 		}
 		end_batch();
 	}
-	if (flags & MOVE_STORM)
-		for (unsigned int i = 0; i < 300; i++)
+	if (flags & MOVE_STORM) {
+		/* As fast as the backend reads them (a pipe holds only so many). */
+		hooks_on = true;
+		for (unsigned int i = 0; i < 300; i++) {
 			guest_kick(PORT0 + q);
+			ev_run(W.loop, EVRUN_NOWAIT);
+		}
+		hooks_on = false;
+	}
 	if (flags & MOVE_KICK)
 		guest_kick(PORT0 + q);
 	if ((flags & MOVE_DRAIN) && !draining) {
