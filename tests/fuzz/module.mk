@@ -26,3 +26,11 @@ VBD_RING_SOURCES := tests/fuzz/vbd-ring.c tests/unit/inproc-guest.c \
 $(eval $(call fuzzer,vbd-ring,$(VBD_RING_SOURCES),$(EV_LIBS)))
 build/fuzz/vbd-ring: $(wildcard include/xenbackd/*.h src/*.h src/vbd/*.h) \
 	tests/unit/inproc-guest.h
+# The core's device lifecycle (device.c, device-api.c, store.c) on an
+# in-memory libxenstore, with the hotplug runner, the workers and the
+# clock replaced by records the input drives.
+DEVICE_STATES_SOURCES := tests/fuzz/device-states.c \
+	src/device.c src/device-api.c src/store.c src/stats.c src/owner.c \
+	src/buf.c
+$(eval $(call fuzzer,device-states,$(DEVICE_STATES_SOURCES),$(EV_LIBS)))
+build/fuzz/device-states: $(wildcard include/xenbackd/*.h src/*.h)
