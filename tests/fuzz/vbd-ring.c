@@ -322,6 +322,11 @@ struct queue {
 };
 
 static struct queue Q[MAX_QUEUES];
+/*
+ * Some queue's req_prod was more than a ring ahead of its responses, or
+ * behind the requests the backend took.
+ */
+static bool overrun;
 static RING_IDX start;
 static uint64_t next_id;
 
@@ -400,9 +405,16 @@ static void consume(unsigned int q)
 		for (k = 12; k < entry; k++)
 			ASSERT(s[k] == 0);
 		(void)rsz;
-		for (k = 0; k < g->nr_out; k++)
+		for (k = 0; k < g->nr_out && !overrun; k++)
 			if (g->out_id[k] == id && g->out_op[k] == s[8])
 				break;
+		/*
+		 * A guest that wrote past the free slots may have them
+		 * overwritten by responses before they are taken: which
+		 * request was copied is not known any more, only how many.
+		 */
+		if (overrun)
+			k = 0;
 		/* The id and operation of a request taken, as copied. */
 		if (k == g->nr_out && debug) {
 			fprintf(stderr, "response id %llu op %u status %d; "
@@ -627,11 +639,6 @@ enum {
 
 static uint8_t meanwhile;
 static bool hooks_on;
-/*
- * Some queue's req_prod was more than a ring ahead of its responses, or
- * behind the requests the backend took.
- */
-static bool overrun;
 
 static void check_overrun(void)
 {
