@@ -34,3 +34,14 @@ DEVICE_STATES_SOURCES := tests/fuzz/device-states.c \
 	src/buf.c
 $(eval $(call fuzzer,device-states,$(DEVICE_STATES_SOURCES),$(EV_LIBS)))
 build/fuzz/device-states: $(wildcard include/xenbackd/*.h src/*.h)
+
+# make fuzz-long: each fuzzer (or those in FUZZ_LONG_TARGETS, names) for
+# FUZZ_LONG_SECONDS, FUZZ_LONG_JOBS at a time, on corpora kept in
+# build/fuzz-long/; prints executions, coverage and crashes per target.
+FUZZ_LONG_SECONDS ?= 600
+FUZZ_LONG_JOBS ?= 1
+FUZZ_LONG_TARGETS ?=
+FUZZ_LONG_RUN = $(if $(FUZZ_LONG_TARGETS),$(addprefix build/fuzz/,$(FUZZ_LONG_TARGETS)),$(FUZZERS))
+fuzz-long: $$(FUZZ_LONG_RUN)
+	tests/fuzz/run-long -j $(FUZZ_LONG_JOBS) $(FUZZ_LONG_SECONDS) $(FUZZ_LONG_RUN)
+.PHONY: fuzz-long
