@@ -149,6 +149,7 @@ static bool unique_ids;
 static int disk_fd = -1;
 static uint64_t disk_bytes;		/* the backing file's size now */
 static unsigned char *disk;		/* the model disk, DISK_MAX bytes */
+static uint64_t disk_dirty;		/* bytes below which it may be nonzero */
 
 /* ---- The I/O engine: operations held until the input completes them ---- */
 
@@ -253,10 +254,13 @@ static long transfer(struct vbd_io_op *op, uint64_t n)
 
 		if (k > n - done)
 			k = n - done;
-		if (op->kind == VBD_IO_READ)
+		if (op->kind == VBD_IO_READ) {
 			memcpy(op->iov[i].iov_base, disk + pos + done, k);
-		else
+		} else {
 			memcpy(disk + pos + done, op->iov[i].iov_base, k);
+			if (pos + done + k > disk_dirty)
+				disk_dirty = pos + done + k;
+		}
 		done += k;
 	}
 	return (long)done;
@@ -924,7 +928,9 @@ static void configure(struct input *in)
 	if (c1 & 0x40)
 		sectors &= ~7u;
 	disk_bytes = (uint64_t)sectors * 512;
-	memset(disk, 0, DISK_MAX);
+	/* Zeroed as far as the last input wrote: 4 MiB each time is slow. */
+	memset(disk, 0, disk_dirty);
+	disk_dirty = 0;
 	ASSERT(ftruncate(disk_fd, 0) == 0);
 	ASSERT(ftruncate(disk_fd, (off_t)disk_bytes) == 0);
 	V.backing.fd = disk_fd;
