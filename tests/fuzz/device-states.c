@@ -453,10 +453,17 @@ char **xs_check_watch(struct xs_handle *h)
 	return out;
 }
 
+/* A directory the toolstack removes as the daemon's next write starts. */
+static char race_rm[256];
+
 xs_transaction_t xs_transaction_start(struct xs_handle *h)
 {
 	ASSERT(!in_transaction);
 	in_transaction = true;
+	if (race_rm[0]) {
+		rm_node(race_rm);
+		race_rm[0] = '\0';
+	}
 	return 1;
 }
 
@@ -1052,7 +1059,7 @@ enum {
 	M_RM_BACKEND_DIR, M_RM_FRONTEND_DIR, M_RM_DOMAIN, M_WORKER_STARTED,
 	M_WORKER_EXIT, M_HOTPLUG_DONE, M_TIME, M_FAIL, M_CONFLICT,
 	M_FLOOD, M_RESTART, M_REFUSE, M_FRONTEND_NODE, M_STORE_FAIL,
-	M_REATTACH, NR_MOVES
+	M_REATTACH, M_RACE_RM, NR_MOVES
 };
 
 static void move(struct input *in)
@@ -1150,6 +1157,10 @@ static void move(struct input *in)
 	case M_STORE_FAIL:
 		store_failures = b % 4;
 		break;
+	case M_RACE_RM:
+		/* Removed while the daemon writes (the write must not make it). */
+		bdir(race_rm, sizeof(race_rm), fid, k);
+		break;
 	case M_REATTACH:
 		/* Detached and attached again before the daemon looks. */
 		bdir(dir, sizeof(dir), fid, k);
@@ -1199,6 +1210,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 static void teardown(void)
 {
 	conflicts = store_failures = 0;
+	race_rm[0] = '\0';
 	fail_mask = 0;
 	hotplug_refuse = spawn_refuse = false;
 	rm_node(BASE);

@@ -16,7 +16,7 @@ OUT = os.path.join(HERE, "corpus", "device-states")
 (CREATE, BACKEND_NODE, FRONTEND_STATE, RM_BACKEND_NODE, RM_BACKEND_DIR,
  RM_FRONTEND_DIR, RM_DOMAIN, WORKER_STARTED, WORKER_EXIT, HOTPLUG_DONE,
  TIME, FAIL, CONFLICT, FLOOD, RESTART, REFUSE, FRONTEND_NODE,
- STORE_FAIL) = range(18)
+ STORE_FAIL, REATTACH, RACE_RM) = range(20)
 # backend_nodes[] and values[] indexes
 STATE, ONLINE, FRONTEND, FRONTEND_ID, SCRIPT, HP_STATUS = range(6)
 CONNECTED_VALUE, MARK = 15, 0xff
@@ -74,6 +74,9 @@ seeds = {
                + mv(RESTART) + mv(RM_BACKEND_DIR, DEV0),
     "flood": b"\0" + attach() + mv(FLOOD, DEV0, 0) + mv(WORKER_STARTED, 0, 0)
              + mv(FLOOD, DEV0, 3) + detach(),
+    "removed-mid-write": b"\0" + attach() + mv(RACE_RM, DEV0)
+                         + mv(WORKER_STARTED, 0, 0) + mv(RACE_RM, DEV1)
+                         + attach(DEV1),
     "removed-while-starting": b"\1" + attach(how=8) + mv(RM_BACKEND_DIR, DEV0)
                               + mv(HOTPLUG_DONE, 1, 0),
 }
