@@ -861,9 +861,10 @@ static void check_daemon_write(const char *path, const char *value)
 		return;
 	/*
 	 * A state is written only into a directory that carries our mark:
-	 * else a restarted daemon leaves the device alone. Known to fail
-	 * on a directory removed and made again before the daemon looked
-	 * (it keeps the old device, unmarked): checked with
+	 * else a restarted daemon leaves the device alone. Fails today on a
+	 * directory removed and made again before the daemon looked (the
+	 * old device is kept, the new directory never marked; a seed:
+	 * base64 QgEACA4IDg4AAAQAAA4AAAQAAA==): checked with
 	 * DEVICE_STATES_MARK=1 until device.c tells the two apart.
 	 */
 	if (check_mark) {
