@@ -331,6 +331,13 @@ static struct queue Q[MAX_QUEUES];
  * behind the requests the backend took.
  */
 static bool overrun;
+/*
+ * A ring page was mapped writable, or copied into, as a data page: the
+ * guest had the disk's bytes written over its own ring (its business),
+ * so what the slots say is no longer the backend's word alone.
+ */
+static bool clobbered;
+static bool serving;		/* the rings are mapped: maps are for data */
 static RING_IDX start;
 static uint64_t next_id;
 
@@ -379,6 +386,10 @@ static void note_taken(unsigned int q)
 	for (; g->taken != cons; g->taken++) {
 		ASSERT(g->nr_out < MAX_SIZE);
 		g->out_id[g->nr_out] = g->id[g->taken & (size - 1)];
+		if (debug)
+			fprintf(stderr, "taken %u: id %llu op %u\n", g->taken,
+				(unsigned long long)g->out_id[g->nr_out],
+				g->op[g->taken & (size - 1)]);
 		g->out_op[g->nr_out] = g->op[g->taken & (size - 1)];
 		g->nr_out++;
 	}
@@ -403,6 +414,11 @@ static void consume(unsigned int q)
 
 		memcpy(&id, s, 8);
 		memcpy(&status, s + 10, 2);
+		if (clobbered) {
+			/* Only how many answers can be checked. */
+			g->nr_out--;
+			continue;
+		}
 		ASSERT(status == BLKIF_RSP_OKAY || status == BLKIF_RSP_ERROR ||
 		       status == BLKIF_RSP_EOPNOTSUPP);
 		ASSERT(s[9] == 0);
@@ -670,9 +686,24 @@ static void rewrite_taken(unsigned int q)
 	}
 }
 
+static bool is_ring_ref(uint32_t ref)
+{
+	return ref >= RING_REF0 && ref < RING_REF0 + 4 * MAX_QUEUES;
+}
+
+static void on_copied(uint32_t ref, bool to_guest)
+{
+	if (to_guest && is_ring_ref(ref))
+		clobbered = true;
+}
+
 static void on_mapped(const uint32_t *refs, uint32_t count, int prot,
 		      void *addr)
 {
+	if (serving && addr && (prot & PROT_WRITE))
+		for (uint32_t i = 0; i < count; i++)
+			if (is_ring_ref(refs[i]))
+				clobbered = true;
 	if (!hooks_on || !meanwhile)
 		return;
 	if (meanwhile & MEANWHILE_REWRITE)
@@ -890,6 +921,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (guest_init())
 		abort();
 	guest_hooks.mapped = on_mapped;
+	guest_hooks.copied = on_copied;
 	signal(SIGPROF, on_watchdog);
 	debug = getenv("VBD_RING_DEBUG") != NULL;
 	disk = mmap(NULL, DISK_MAX, PROT_READ | PROT_WRITE,
@@ -968,7 +1000,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 	random_state = u32(&in) | 1;
 	next_id = 0x1000;
 	draining = false;
-	overrun = false;
+	overrun = clobbered = false;
 	ops_done = 0;
 	meanwhile = 0;
 
@@ -997,6 +1029,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 	}
 
 	ASSERT(vbd_worker_start(&W) == 0);
+	serving = true;
 	ASSERT(guest_maps_out == (int)(nr_queues << order));
 	ASSERT(guest_bound == (int)nr_queues);
 
@@ -1008,6 +1041,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 	if (!W.failed && !W.stopped)
 		check_idle();
 	ASSERT(guest_worker_drain());
+	serving = false;
 	for (unsigned int q = 0; q < nr_queues; q++) {
 		consume(q);
 		ASSERT(Q[q].nr_out == 0);

@@ -167,6 +167,8 @@ int xengnttab_grant_copy(xengnttab_handle *h, uint32_t count,
 			c->status = GNTST_general_error;
 			continue;
 		}
+		if (guest_hooks.copied)
+			guest_hooks.copied(f->foreign.ref, to_guest);
 		page = guest_page(f->foreign.ref) + f->foreign.offset;
 		if (to_guest)
 			memcpy(page, c->source.virt, c->len);

@@ -50,6 +50,8 @@ struct guest_hooks {
 	void (*mapped)(const uint32_t *refs, uint32_t count, int prot,
 		       void *addr);
 	void (*unmapping)(void *addr, uint32_t count);
+	/* A grant-copy segment into (to_guest) or out of page ref. */
+	void (*copied)(uint32_t ref, bool to_guest);
 };
 extern struct guest_hooks guest_hooks;
 
