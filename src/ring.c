@@ -655,14 +655,23 @@ static void copy_request(struct xbd_ring *r, RING_IDX i)
 	}
 }
 
-/* More outstanding requests than the ring holds: the device's fault. */
+/*
+ * More outstanding requests than the ring holds, or req_prod moved back
+ * behind what we took (which would have us take the ring's old slots
+ * again, without end and beyond the requests we can hold): the device's
+ * fault.
+ */
 static bool overflowed(struct xbd_ring *r, RING_IDX rp)
 {
-	if (rp - r->back.rsp_prod_pvt <= r->size)
+	RING_IDX ahead = rp - r->back.rsp_prod_pvt;
+
+	if (ahead <= r->size &&
+	    (RING_IDX)(r->back.req_cons - r->back.rsp_prod_pvt) <= ahead)
 		return false;
 	xbd_worker_fail(r->w, EPROTO, "queue %u: frontend produced requests "
-			"beyond the ring (req_prod %u, rsp_prod %u, size %u)",
-			r->index, rp, r->back.rsp_prod_pvt, r->size);
+			"beyond the ring (req_prod %u, req_cons %u, rsp_prod %u, "
+			"size %u)", r->index, rp, r->back.req_cons,
+			r->back.rsp_prod_pvt, r->size);
 	return true;
 }
 

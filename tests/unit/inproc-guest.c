@@ -19,14 +19,19 @@
 unsigned char *guest_mem;
 enum guest_grant guest_grants[GUEST_PAGES];
 int guest_maps_out, guest_bound, guest_notifies, guest_unmasks;
+unsigned long guest_copies;
 struct guest_hooks guest_hooks;
 struct xbd_worker guest_worker;
 
 static int guest_fd = -1;
 static int evt_pipe[2];
 
-/* The backend's live mappings, to refuse an unmap of anything else. */
-#define MAX_MAPPINGS 64
+/*
+ * The backend's live mappings, to refuse an unmap of anything else: a
+ * block ring keeps a mapping per request in flight and per persistent
+ * grant.
+ */
+#define MAX_MAPPINGS 1024
 static struct mapping {
 	unsigned char *addr;
 	uint32_t count;
@@ -55,7 +60,13 @@ void guest_kick(uint32_t remote)
 {
 	uint32_t port = GUEST_LOCAL_PORT(remote);
 
-	if (write(evt_pipe[1], &port, sizeof(port)) != sizeof(port))
+	/*
+	 * A pipe full of events nobody reads (a backend that stopped
+	 * watching): Xen would find the port pending already, and so drop
+	 * the notification too.
+	 */
+	if (write(evt_pipe[1], &port, sizeof(port)) != sizeof(port) &&
+	    errno != EAGAIN)
 		abort();
 }
 
@@ -138,6 +149,41 @@ int xengnttab_unmap(xengnttab_handle *h, void *addr, uint32_t count)
 	m->addr = NULL;
 	return munmap((unsigned char *)addr - GUEST_PAGE_SIZE,
 		      ((size_t)count + 2) * GUEST_PAGE_SIZE);
+}
+
+/*
+ * Grant copy, checked as Xen checks it: a granted page of the guest (and
+ * writable to copy into it), the range inside the page. Each segment
+ * fails on its own, with its status.
+ */
+int xengnttab_grant_copy(xengnttab_handle *h, uint32_t count,
+			 xengnttab_grant_copy_segment_t *segs)
+{
+	for (uint32_t i = 0; i < count; i++) {
+		xengnttab_grant_copy_segment_t *c = &segs[i];
+		bool to_guest = c->flags & GNTCOPY_dest_gref;
+		union xengnttab_copy_ptr *f = to_guest ? &c->dest : &c->source;
+		unsigned char *page;
+
+		if ((c->flags & (GNTCOPY_dest_gref | GNTCOPY_source_gref)) ==
+			    (GNTCOPY_dest_gref | GNTCOPY_source_gref) ||
+		    f->foreign.domid != GUEST_DOMID ||
+		    !may_map(f->foreign.ref, to_guest ? PROT_WRITE : PROT_READ) ||
+		    (uint32_t)f->foreign.offset + c->len > GUEST_PAGE_SIZE) {
+			c->status = GNTST_general_error;
+			continue;
+		}
+		if (guest_hooks.copied)
+			guest_hooks.copied(f->foreign.ref, to_guest);
+		page = guest_page(f->foreign.ref) + f->foreign.offset;
+		if (to_guest)
+			memcpy(page, c->source.virt, c->len);
+		else
+			memcpy(c->dest.virt, page, c->len);
+		c->status = GNTST_okay;
+	}
+	guest_copies += count;
+	return 0;
 }
 
 /* ---- libxenevtchn ------------------------------------------------------ */

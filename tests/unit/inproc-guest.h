@@ -7,7 +7,7 @@
  * inproc-guest.c, so the rings, their event routing and the core's drain
  * are the daemon's own.
  *
- * Used by tests/unit/test-ring.c and the echo-ring fuzzer. Nothing here
+ * Used by tests/unit/test-ring.c and the echo-ring and vbd-ring fuzzers. Nothing here
  * counts checks: what a test checks, it checks itself; a misuse that no
  * backend may commit (unmapping what was not mapped) aborts.
  */
@@ -38,6 +38,8 @@ extern unsigned char *guest_mem;	/* the guest's own view, all pages */
 extern enum guest_grant guest_grants[GUEST_PAGES];
 /* Pages the backend has mapped now; bound ports; backend -> frontend. */
 extern int guest_maps_out, guest_bound, guest_notifies, guest_unmasks;
+/* Segments grant-copied (xengnttab_grant_copy), either way. */
+extern unsigned long guest_copies;
 
 /*
  * Optional, called from the backend's calls: a map (addr NULL: refused)
@@ -48,6 +50,8 @@ struct guest_hooks {
 	void (*mapped)(const uint32_t *refs, uint32_t count, int prot,
 		       void *addr);
 	void (*unmapping)(void *addr, uint32_t count);
+	/* A grant-copy segment into (to_guest) or out of page ref. */
+	void (*copied)(uint32_t ref, bool to_guest);
 };
 extern struct guest_hooks guest_hooks;
 

@@ -374,6 +374,33 @@ static void faults(void)
 	CHECK_EQ(requests, 0);
 	drain();
 
+	/*
+	 * req_prod moved back behind requests taken and not answered: the
+	 * ring's old slots are not taken again (they would be without end,
+	 * past the requests a class can hold); the device fails.
+	 */
+	new_worker();
+	guest_ring(3, 0xfffffffeu);
+	ring = open_toy(0, 3, 12, 0);
+	CHECK(ring != NULL);
+	defer = true;
+	for (unsigned int i = 0; i < 4; i++)
+		put(i, i * 3);
+	publish();
+	guest_kick(12);
+	while (requests < 4 && !W.failed)
+		ev_run(W.loop, EVRUN_ONCE);
+	CHECK_EQ(requests, 4);
+	sring->req_prod = 0xfffffffeu + 1;
+	guest_kick(12);
+	while (!W.failed)
+		ev_run(W.loop, EVRUN_ONCE);
+	CHECK_EQ(W.fail_err, EPROTO);
+	CHECK_EQ(requests, 4);
+	for (unsigned int i = 0; i < nr_deferred; i++)
+		respond(ring, &deferred[i]);
+	drain();
+
 	/* A page not granted: nothing mapped; the message names the queue. */
 	new_worker();
 	guest_grants[3] = GUEST_GRANT_RW;
