@@ -675,22 +675,6 @@ static bool overflowed(struct xbd_ring *r, RING_IDX rp)
 	return true;
 }
 
-/*
- * As many requests in flight as the ring has slots, and req_prod not
- * reached: the frontend moved req_prod back (a valid one is never more
- * than a ring ahead of rsp_prod_pvt: overflowed()). Taking on would take
- * slots answered long ago, without bound.
- */
-static bool behind(struct xbd_ring *r, RING_IDX rp)
-{
-	if (r->back.req_cons - r->back.rsp_prod_pvt < r->size)
-		return false;
-	xbd_worker_fail(r->w, EPROTO, "queue %u: frontend moved req_prod back "
-			"(req_prod %u, %u requests taken, rsp_prod %u)",
-			r->index, rp, r->back.req_cons, r->back.rsp_prod_pvt);
-	return true;
-}
-
 static void took(struct xbd_ring *r)
 {
 	/* Timed only for a class that accounts its answers. */
@@ -747,8 +731,6 @@ static void ring_pass(struct xbd_ring *r)
 				r->more = true;
 				goto out;
 			}
-			if (behind(r, rp))
-				return;
 			copy_request(r, r->back.req_cons);
 			took(r);
 			taken++;
@@ -1012,11 +994,8 @@ int xbd_ring_take(struct xbd_ring *r, void *buf)
 		xen_rmb();	/* slots after the index */
 		if (overflowed(r, rp))
 			return -1;
-		if (r->back.req_cons != rp) {
-			if (behind(r, rp))
-				return -1;
+		if (r->back.req_cons != rp)
 			break;
-		}
 		if (checked)
 			return 0;
 		/* Empty: ask for an event with the next request, recheck. */
