@@ -63,6 +63,7 @@ struct xbd_device {
 	bool drain_asked;
 	bool fault;			/* the worker must end in an error */
 	bool removing;
+	bool made_anew;		/* removed for a new directory at its path */
 	bool warned_state;
 
 	enum hotplug_state hp;

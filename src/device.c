@@ -691,6 +691,28 @@ static void device_setup(struct xbd_device *d, long be_state)
 }
 
 /*
+ * A detach and an attach of the same device id, both before we saw the
+ * removal: the directory at our path is new (libxl writes state
+ * Initialising only into a directory it creates, and our mark is gone or
+ * is not ours). Not the device we set up: start over, as with any new
+ * directory in Initialising.
+ */
+static bool made_anew(struct xbd_device *d, long be_state)
+{
+	char *mark;
+	bool ours;
+
+	if (d->written_state < 0 || be_state != XenbusStateInitialising)
+		return false;
+	mark = xbd_backend_read(d, SERVED_BY_NODE);
+	if (!mark)
+		return errno == ENOENT;
+	ours = !strcmp(mark, served_by);
+	free(mark);
+	return !ours;
+}
+
+/*
  * Someone else writing our state: libxl does (Closing, with online 0, on
  * detach); anything else means another backend drives this device.
  */
@@ -906,13 +928,22 @@ static bool restart_worker(struct xbd_device *d, const char *why)
 	return true;
 }
 
+static void kick_or_create(unsigned int served, unsigned int fid,
+			   unsigned int devid);
+
 static void finish_removal(struct xbd_device *d)
 {
+	unsigned int served = d->served, fid = d->frontend_id, devid = d->devid;
+	bool anew = d->made_anew;
+
 	if (d->setup_called)
 		class_release(d);
 	if (xbd_config->hotplug == HOTPLUG_DAEMON && d->hp_added && d->script)
 		run_hotplug_remove(d);
 	free_device(d);
+	/* The directory now at its path is a device of its own. */
+	if (anew)
+		kick_or_create(served, fid, devid);
 }
 
 void device_worker_exited(struct xbd_device *d, enum worker_end end, int err,
@@ -1005,6 +1036,11 @@ static void device_step(struct xbd_device *d)
 		be_state = device_backend_long(d, "state");
 	}
 
+	if (made_anew(d, be_state)) {
+		d->made_anew = true;
+		device_remove(d, "the toolstack made its backend directory anew");
+		return;
+	}
 	online = backend_online(d);
 	check_state_owner(d, be_state, online);
 	fe = device_frontend_state(d);

@@ -861,11 +861,11 @@ static void check_daemon_write(const char *path, const char *value)
 		return;
 	/*
 	 * A state is written only into a directory that carries our mark:
-	 * else a restarted daemon leaves the device alone. Fails today on a
-	 * directory removed and made again before the daemon looked (the
-	 * old device is kept, the new directory never marked; a seed:
-	 * base64 QgEACA4IDg4AAAQAAA4AAAQAAA==): checked with
-	 * DEVICE_STATES_MARK=1 until device.c tells the two apart.
+	 * else a restarted daemon leaves the device alone. A directory
+	 * removed and made again before the daemon looked used to break it
+	 * (seed reattach-unseen; test-reattach-at-once). Checked only with
+	 * DEVICE_STATES_MARK=1: a new device whose setup fails (a bad
+	 * frontend-id) gets Closing without a mark, as it should.
 	 */
 	if (check_mark) {
 		char by[300];
