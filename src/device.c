@@ -702,7 +702,13 @@ static bool made_anew(struct xbd_device *d, long be_state)
 	char *mark;
 	bool ours;
 
-	if (d->written_state < 0 || be_state != XenbusStateInitialising)
+	/*
+	 * A state that could not be read may be Initialising too: the
+	 * mark decides then (and a mark that cannot be read either keeps
+	 * the device as it is).
+	 */
+	if (d->written_state < 0 ||
+	    (be_state >= 0 && be_state != XenbusStateInitialising))
 		return false;
 	mark = xbd_backend_read(d, SERVED_BY_NODE);
 	if (!mark)

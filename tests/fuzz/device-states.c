@@ -52,6 +52,7 @@
 #include "owner.h"
 #include "store.h"
 #include "worker.h"
+#include "watchdog.h"
 
 #define ASSERT(c)                                                            \
 	do {                                                                 \
@@ -94,6 +95,7 @@ static uint8_t u8(struct input *in)
 struct node {
 	char *path, *value;
 	uint32_t hash;		/* of path: few strcmp (libFuzzer hooks them) */
+	bool marked;		/* a directory the daemon's mark was written into */
 };
 
 static struct node nodes[MAX_NODES];
@@ -113,6 +115,7 @@ static unsigned int ev_head, ev_count;
 static int ev_pipe[2] = { -1, -1 };
 
 static bool daemon_writing;	/* the writes are the daemon's, checked */
+static bool committing;		/* a write of the daemon's, not a move's */
 static unsigned int conflicts;	/* transactions to fail with EAGAIN */
 static unsigned int store_failures;	/* reads to fail with EIO */
 static bool store_failed;	/* some read failed in this input */
@@ -175,6 +178,27 @@ static void fire(const char *path, bool removed)
 	}
 }
 
+static char mark[80];		/* this daemon's served-by */
+
+/*
+ * The daemon's mark written into a directory, by this daemon or by a
+ * predecessor of this boot: what a restarted daemon would see as its
+ * own, whatever is written over it later.
+ */
+static void note_mark(const char *path, const char *value)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[512];
+	struct node *d;
+
+	if (!slash || strcmp(slash + 1, "served-by") || strcmp(value, mark))
+		return;
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	d = lookup(dir);
+	if (d)
+		d->marked = true;
+}
+
 static void set_node(const char *path, const char *value)
 {
 	struct node *n = lookup(path);
@@ -195,9 +219,13 @@ static void set_node(const char *path, const char *value)
 		n->path = strdup(path);
 		n->hash = hash_of(path);
 		n->value = NULL;
+		n->marked = false;
 	}
 	free(n->value);
 	n->value = strdup(value);
+	note_mark(path, value);
+	if (debug && !committing)
+		fprintf(stderr, "store: %s = %s\n", path, value);
 	fire(path, false);
 }
 
@@ -205,6 +233,8 @@ static void rm_node(const char *path)
 {
 	bool any = false;
 
+	if (debug)
+		fprintf(stderr, "store: rm %s\n", path);
 	for (unsigned int i = 0; i < nr_nodes;) {
 		if (at_or_below(nodes[i].path, path)) {
 			free(nodes[i].path);
@@ -323,7 +353,9 @@ static void commit(const char *path, const char *value)
 {
 	if (daemon_writing)
 		check_daemon_write(path, value);
+	committing = true;
 	set_node(path, value);
+	committing = false;
 }
 
 bool xs_write(struct xs_handle *h, xs_transaction_t t, const char *path,
@@ -840,9 +872,6 @@ static struct xbd_device *device_at(const char *dir)
 	return NULL;
 }
 
-static bool check_mark;		/* DEVICE_STATES_MARK */
-static char mark[80];		/* this daemon's served-by */
-
 static void check_daemon_write(const char *path, const char *value)
 {
 	char dir[256], node[256];
@@ -860,21 +889,16 @@ static void check_daemon_write(const char *path, const char *value)
 	if (strcmp(node, "state"))
 		return;
 	/*
-	 * A state is written only into a directory that carries our mark:
-	 * else a restarted daemon leaves the device alone. A directory
-	 * removed and made again before the daemon looked used to break it
-	 * (seed reattach-unseen; test-reattach-at-once). Checked only with
-	 * DEVICE_STATES_MARK=1: a new device whose setup fails (a bad
-	 * frontend-id) gets Closing without a mark, as it should.
+	 * InitWait and Connected are written only into a directory that
+	 * the daemon marked as its own since it was made: else a restarted
+	 * daemon leaves the device alone. A directory removed and made
+	 * again before the daemon looked used to break it (seed
+	 * reattach-unseen; test-reattach-at-once). Closing and Closed may
+	 * come without: a new device whose setup fails (a bad frontend-id)
+	 * is closed before it is ours.
 	 */
-	if (check_mark) {
-		char by[300];
-		const char *v;
-
-		snprintf(by, sizeof(by), "%s/served-by", dir);
-		v = value_of(by);
-		ASSERT(v && !strcmp(v, mark));
-	}
+	if (!strcmp(value, "2") || !strcmp(value, "4"))
+		ASSERT(lookup(dir)->marked);
 	ASSERT(!strcmp(value, "2") || !strcmp(value, "4") ||
 	       !strcmp(value, "5") || !strcmp(value, "6"));
 	/* An online node that could not be read counts as online. */
@@ -1176,28 +1200,11 @@ static void move(struct input *in)
 
 /* ---- The target ---------------------------------------------------------- */
 
-static void on_watchdog(int sig)
-{
-	static const char msg[] = "device-states: an input ran for 5 s of "
-				  "CPU time: the daemon loops\n";
-
-	(void)!write(2, msg, sizeof(msg) - 1);
-	abort();
-}
-
-static void watchdog(unsigned int seconds)
-{
-	struct itimerval t = { .it_value = { .tv_sec = seconds } };
-
-	setitimer(ITIMER_PROF, &t, NULL);
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	debug = getenv("DEVICE_STATES_DEBUG") != NULL;
 	verbose = getenv("XBD_TEST_VERBOSE") != NULL;
-	check_mark = getenv("DEVICE_STATES_MARK") != NULL;
-	signal(SIGPROF, on_watchdog);
+	fuzz_watchdog_install("device-states");
 	if (pipe2(ev_pipe, O_CLOEXEC | O_NONBLOCK))
 		abort();
 	loop = ev_loop_new(EVFLAG_AUTO);
@@ -1241,7 +1248,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct input in = { data, size };
 	uint8_t cfg = u8(&in);
 
-	watchdog(5);
+	fuzz_watchdog_arm(true);
 	config.hotplug = cfg & 1 ? HOTPLUG_DAEMON : HOTPLUG_TOOLSTACK;
 	now = 1000;
 	setups = releases = 0;
@@ -1260,6 +1267,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	teardown();
 	/* Releases of devices freed by a crash were never called: fine. */
 	crash_daemon();
-	watchdog(0);
+	fuzz_watchdog_arm(false);
 	return 0;
 }

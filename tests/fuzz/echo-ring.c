@@ -71,6 +71,7 @@
 
 #include "../../examples/echo/echoif.h"
 #include "../unit/inproc-guest.h"
+#include "watchdog.h"
 #include "classes.h"
 
 #define ASSERT(c)                                                            \
@@ -584,33 +585,13 @@ static bool move(struct input *in, RING_IDX *prod)
 
 static const struct xbd_class *echo;
 
-#define WATCHDOG_SECONDS 5
-
-static void on_watchdog(int sig)
-{
-	static const char msg[] = "echo-ring: an input ran for 5 s of CPU "
-				  "time: the worker loops\n";
-
-	(void)!write(2, msg, sizeof(msg) - 1);
-	abort();
-}
-
-/* CPU time (user and system), not wall clock: load does not trip it. */
-static void watchdog(unsigned int seconds)
-{
-	struct itimerval t = { .it_value = { .tv_sec = seconds } };
-
-	setitimer(ITIMER_PROF, &t, NULL);
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	if (guest_init())
 		abort();
 	guest_hooks.mapped = on_mapped;
 	guest_hooks.unmapping = on_unmapping;
-	/* SIGPROF: libFuzzer's timeout is SIGALRM. */
-	signal(SIGPROF, on_watchdog);
+	fuzz_watchdog_install("echo-ring");
 	/* Registered by echo.c's constructor, as in the daemon. */
 	echo = classes_find("echo");
 	if (classes_check() || !echo || echo->priv_size > sizeof(priv))
@@ -628,7 +609,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	echo_sring_t *sr;
 	bool serving;
 
-	watchdog(WATCHDOG_SECONDS);
+	fuzz_watchdog_arm(true);
 	/* Main: the device set up, the frontend's nodes read. */
 	memset(priv, 0, sizeof(priv));
 	guest_worker_reset(echo->worker_stop, priv);
@@ -676,6 +657,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ASSERT(W.rings.head == NULL);
 	ASSERT(guest_maps_out == 0);
 	ASSERT(guest_bound == 0);
-	watchdog(0);
+	fuzz_watchdog_arm(false);
 	return 0;
 }

@@ -34,6 +34,8 @@ DEVICE_STATES_SOURCES := tests/fuzz/device-states.c \
 	src/buf.c
 $(eval $(call fuzzer,device-states,$(DEVICE_STATES_SOURCES),$(EV_LIBS)))
 build/fuzz/device-states: $(wildcard include/xenbackd/*.h src/*.h)
+build/fuzz/echo-ring build/fuzz/vbd-ring build/fuzz/device-states: \
+	tests/fuzz/watchdog.h
 
 # make fuzz-long: each fuzzer (or those in FUZZ_LONG_TARGETS, names) for
 # FUZZ_LONG_SECONDS, FUZZ_LONG_JOBS at a time, on corpora kept in

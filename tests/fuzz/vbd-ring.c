@@ -59,6 +59,7 @@
 #include <xenbackd/ring.h>
 
 #include "../unit/inproc-guest.h"
+#include "watchdog.h"
 #include "vbd/vbd.h"
 #include "vbd/worker.h"
 
@@ -898,31 +899,13 @@ static void step(struct input *in)
 
 /* ---- The target ----------------------------------------------------------- */
 
-#define WATCHDOG_SECONDS 5
-
-static void on_watchdog(int sig)
-{
-	static const char msg[] = "vbd-ring: an input ran for 5 s of CPU "
-				  "time: the worker loops\n";
-
-	(void)!write(2, msg, sizeof(msg) - 1);
-	abort();
-}
-
-static void watchdog(unsigned int seconds)
-{
-	struct itimerval t = { .it_value = { .tv_sec = seconds } };
-
-	setitimer(ITIMER_PROF, &t, NULL);
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	if (guest_init())
 		abort();
 	guest_hooks.mapped = on_mapped;
 	guest_hooks.copied = on_copied;
-	signal(SIGPROF, on_watchdog);
+	fuzz_watchdog_install("vbd-ring");
 	debug = getenv("VBD_RING_DEBUG") != NULL;
 	disk = mmap(NULL, DISK_MAX, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -994,7 +977,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 {
 	struct input in = { data, n };
 
-	watchdog(WATCHDOG_SECONDS);
+	fuzz_watchdog_arm(true);
 	configure(&in);
 	start = u32(&in);
 	random_state = u32(&in) | 1;
@@ -1051,6 +1034,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 	ASSERT(guest_maps_out == 0);
 	ASSERT(guest_bound == 0);
 	ASSERT(!engine.live);
-	watchdog(0);
+	fuzz_watchdog_arm(false);
 	return 0;
 }
