@@ -96,10 +96,14 @@ struct node {
 	char *path, *value;
 	uint32_t hash;		/* of path: few strcmp (libFuzzer hooks them) */
 	bool marked;		/* a directory the daemon's mark was written into */
+	unsigned int next;	/* in its hash chain: index + 1, 0 ends it */
 };
 
 static struct node nodes[MAX_NODES];
 static unsigned int nr_nodes;
+/* Hash chains over nodes[] (index + 1): a lookup is most of a run. */
+#define NR_BUCKETS 2048
+static unsigned int buckets[NR_BUCKETS];
 
 struct watch {
 	char *path, *token;
@@ -133,10 +137,27 @@ static struct node *lookup(const char *path)
 {
 	uint32_t h = hash_of(path);
 
-	for (unsigned int i = 0; i < nr_nodes; i++)
-		if (nodes[i].hash == h && !strcmp(nodes[i].path, path))
-			return &nodes[i];
+	for (unsigned int i = buckets[h % NR_BUCKETS]; i; i = nodes[i - 1].next)
+		if (nodes[i - 1].hash == h && !strcmp(nodes[i - 1].path, path))
+			return &nodes[i - 1];
 	return NULL;
+}
+
+static void link_node(unsigned int i)
+{
+	unsigned int *head = &buckets[nodes[i].hash % NR_BUCKETS];
+
+	nodes[i].next = *head;
+	*head = i + 1;
+}
+
+static void unlink_node(unsigned int i)
+{
+	unsigned int *p = &buckets[nodes[i].hash % NR_BUCKETS];
+
+	while (*p != i + 1)
+		p = &nodes[*p - 1].next;
+	*p = nodes[i].next;
 }
 
 static const char *value_of(const char *path)
@@ -220,6 +241,7 @@ static void set_node(const char *path, const char *value)
 		n->hash = hash_of(path);
 		n->value = NULL;
 		n->marked = false;
+		link_node(nr_nodes - 1);
 	}
 	free(n->value);
 	n->value = strdup(value);
@@ -237,9 +259,14 @@ static void rm_node(const char *path)
 		fprintf(stderr, "store: rm %s\n", path);
 	for (unsigned int i = 0; i < nr_nodes;) {
 		if (at_or_below(nodes[i].path, path)) {
+			unlink_node(i);
 			free(nodes[i].path);
 			free(nodes[i].value);
-			nodes[i] = nodes[--nr_nodes];
+			if (i != --nr_nodes) {
+				unlink_node(nr_nodes);
+				nodes[i] = nodes[nr_nodes];
+				link_node(i);
+			}
 			any = true;
 		} else {
 			i++;
@@ -256,6 +283,7 @@ static void reset_store(void)
 		free(nodes[nr_nodes].path);
 		free(nodes[nr_nodes].value);
 	}
+	memset(buckets, 0, sizeof(buckets));
 	for (unsigned int i = 0; i < nr_watches; i++) {
 		free(watches[i].path);
 		free(watches[i].token);
