@@ -53,6 +53,7 @@ struct node {
 
 struct device {
 	const char *class;
+	const char *frontend_kind;	/* device/<kind>: the class unless set */
 	unsigned long domid, devid, bdomid;
 	char be[PATH_LEN], fe[PATH_LEN];
 	char name[PATH_LEN];	/* CLASS/DOMID/DEVID, for messages */
@@ -144,6 +145,8 @@ static bool device_init(struct device *d, const char *class,
 	if (!name_ok("class", class))
 		return false;
 	d->class = class;
+	if (!d->frontend_kind)
+		d->frontend_kind = class;
 	if (!parse_decimal(domid, DOMID_MAX, &d->domid)) {
 		err("domain id '%s' is not a decimal number from 0 to %d",
 		    domid, DOMID_MAX);
@@ -158,9 +161,22 @@ static bool device_init(struct device *d, const char *class,
 	snprintf(d->be, sizeof(d->be), "/local/domain/%lu/backend/%s/%lu/%lu",
 		 d->bdomid, class, d->domid, d->devid);
 	snprintf(d->fe, sizeof(d->fe), "/local/domain/%lu/device/%s/%lu",
-		 d->domid, class, d->devid);
+		 d->domid, d->frontend_kind, d->devid);
 	snprintf(d->name, sizeof(d->name), "%s/%lu/%lu", class, d->domid,
 		 d->devid);
+	return true;
+}
+
+/*
+ * The frontend's kind when it differs from the backend's name, as libxl
+ * writes backend/vbd3 for device/vbd: a class served under another name
+ * to a frontend that watches its usual directory.
+ */
+static bool frontend_kind_arg(struct device *d, const char *s)
+{
+	if (!name_ok("frontend kind", s))
+		return false;
+	d->frontend_kind = s;
 	return true;
 }
 
@@ -518,6 +534,7 @@ static void attach_help(FILE *f)
 "Creates device CLASS/DOMID/DEVID in xenstore as libxl does.\n"
 "  -b, --backend-domid N   the backend's domain (default 0)\n"
 "  -f, --frontend KEY=VALUE  a node in the frontend directory (repeatable)\n"
+"  -k, --frontend-kind KIND  the frontend under device/KIND (default CLASS)\n"
 "  -w, --wait              wait for the backend to reach InitWait\n"
 "  -t, --timeout S         how long --wait waits (default 10 s)\n");
 }
@@ -527,6 +544,7 @@ int attach_main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "backend-domid", required_argument, NULL, 'b' },
 		{ "frontend", required_argument, NULL, 'f' },
+		{ "frontend-kind", required_argument, NULL, 'k' },
 		{ "wait", no_argument, NULL, 'w' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
@@ -544,10 +562,14 @@ int attach_main(int argc, char **argv)
 	int c, rc = 1, last;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "b:f:wt:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "b:f:k:wt:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'b':
 			if (!bdomid_arg(d, optarg))
+				return 2;
+			break;
+		case 'k':
+			if (!frontend_kind_arg(d, optarg))
 				return 2;
 			break;
 		case 'f':
@@ -671,6 +693,7 @@ static void detach_help(FILE *f)
 "usage: xenbackctl detach CLASS DOMID DEVID [options]\n"
 "Asks the backend to close device CLASS/DOMID/DEVID, then removes it.\n"
 "  -b, --backend-domid N   the backend's domain (default 0)\n"
+"  -k, --frontend-kind KIND  the frontend under device/KIND (default CLASS)\n"
 "  -t, --timeout S         how long to wait for Closed (default 10 s)\n"
 "  -F, --force             remove the device even if the backend does not close\n");
 }
@@ -679,6 +702,7 @@ int detach_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "backend-domid", required_argument, NULL, 'b' },
+		{ "frontend-kind", required_argument, NULL, 'k' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "force", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
@@ -692,10 +716,14 @@ int detach_main(int argc, char **argv)
 	int c, rc = 1, last;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "b:t:Fh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "b:k:t:Fh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'b':
 			if (!bdomid_arg(d, optarg))
+				return 2;
+			break;
+		case 'k':
+			if (!frontend_kind_arg(d, optarg))
 				return 2;
 			break;
 		case 't':
@@ -744,9 +772,11 @@ void attach_usage(FILE *f)
 {
 	fputs(
 "  attach CLASS DOMID DEVID [KEY=VALUE]... [--backend-domid N]\n"
-"         [--frontend KEY=VALUE]... [--wait] [--timeout S]\n"
+"         [--frontend KEY=VALUE]... [--frontend-kind KIND] [--wait]\n"
+"         [--timeout S]\n"
 "              create a device of any class in xenstore, as libxl does\n"
-"  detach CLASS DOMID DEVID [--backend-domid N] [--timeout S] [--force]\n"
+"  detach CLASS DOMID DEVID [--backend-domid N] [--frontend-kind KIND]\n"
+"         [--timeout S] [--force]\n"
 "              close a device's backend and remove the device\n"
 "              (attach and detach talk to xenstore, not to the daemon;\n"
 "              'xenbackctl attach --help' says more)\n", f);
