@@ -88,6 +88,30 @@ static void usage(FILE *f)
 		DEFAULT_TIMEOUT);
 }
 
+/* Where the command is: the first word that is not a global option or
+ * the value of one (0 if none). */
+static int command_index(int argc, char **argv)
+{
+	static const char *const with_value[] = {
+		"-s", "--socket", "-t", "--timeout", NULL
+	};
+
+	for (int i = 1; i < argc; i++) {
+		bool value = false;
+
+		if (!strcmp(argv[i], "--"))
+			return i + 1 < argc ? i + 1 : 0;
+		if (argv[i][0] != '-')
+			return i;
+		for (int k = 0; with_value[k]; k++)
+			if (!strcmp(argv[i], with_value[k]))
+				value = true;
+		if (value)
+			i++;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -107,11 +131,16 @@ int main(int argc, char **argv)
 	ssize_t n;
 	int c, fd, write_err = 0;
 
-	/* attach and detach have options of their own and no socket. */
-	if (argc > 1 && !strcmp(argv[1], "attach"))
-		return attach_main(argc - 1, argv + 1);
-	if (argc > 1 && !strcmp(argv[1], "detach"))
-		return detach_main(argc - 1, argv + 1);
+	/*
+	 * attach and detach have options of their own and no socket: they
+	 * take the rest of the line, also after global options such as
+	 * --socket (which they do not need).
+	 */
+	c = command_index(argc, argv);
+	if (c && !strcmp(argv[c], "attach"))
+		return attach_main(argc - c, argv + c);
+	if (c && !strcmp(argv[c], "detach"))
+		return detach_main(argc - c, argv + c);
 	while ((c = getopt_long(argc, argv, "s:jt:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': sock = optarg; break;
