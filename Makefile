@@ -15,6 +15,7 @@
 #   make EXTRA_CLASSES=DIR  also build the class in DIR (out of tree)
 #   make bench           benchmark grant modes and I/O engines (not a test)
 #   make check-xen       real Xen 4.17 under QEMU: real xl and Linux blkfront
+#   make bench-xen       blkback, qdisk and xenbackd under real Xen (not a test)
 #   make dist, distcheck the release tarball; build, install and check it
 #   make check-package   the Debian package: build, lintian, install, run
 #
@@ -36,7 +37,7 @@ SAN ?=
 deps_set = $(or $(if $(filter demo,$(MAKECMDGOALS)),demo), \
 	$(if $(filter check bench bench-quick,$(MAKECMDGOALS)),check), \
 	$(if $(filter check-package,$(MAKECMDGOALS)),package), \
-	$(if $(filter check-xen,$(MAKECMDGOALS)),build), \
+	$(if $(filter check-xen bench-xen,$(MAKECMDGOALS)),build), \
 	--check build)
 config.mk:
 	tools/install-deps $(strip $(deps_set))
@@ -171,6 +172,12 @@ check-quick: all $(O)/tests.list
 check-xen: all
 	tests/xen/run
 
+# The three disk backends under real Xen, side by side in one guest
+# (tests/xen/bench-xen; a benchmark, about 40 min): BENCH_UPDATE=1 also
+# writes the table into docs/BENCHMARKS.md.
+bench-xen: all
+	tests/xen/bench-xen $(if $(BENCH_UPDATE),--update)
+
 # Benchmarks, not tests (tests/bench/README.md, RESULTS.md): ratios taken
 # in one run; about 4 min, or a 25 s smoke run.
 bench:
@@ -273,5 +280,5 @@ distclean: clean
 		install-sh config.guess config.sub missing
 
 FORCE:
-.PHONY: all check check-offline check-quick check-xen demo bench bench-quick fuzzers install install-kit clean distclean FORCE
+.PHONY: all check check-offline check-quick check-xen bench-xen demo bench bench-quick fuzzers install install-kit clean distclean FORCE
 .PHONY: dist distcheck check-package
