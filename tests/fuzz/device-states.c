@@ -52,6 +52,7 @@
 #include "owner.h"
 #include "store.h"
 #include "worker.h"
+#include "../unit/stubs.h"
 #include "watchdog.h"
 
 #define ASSERT(c)                                                            \
@@ -546,36 +547,6 @@ bool xs_transaction_end(struct xs_handle *h, xs_transaction_t t, bool cancel)
 	free(pending_value);
 	pending_path = pending_value = NULL;
 	return ok || cancel;
-}
-
-/* ---- Logging: quiet unless XBD_TEST_VERBOSE (stderr costs) ---------- */
-
-static bool verbose;
-
-void xbd_vlog(enum xbd_log_level level, const char *fmt, va_list ap)
-{
-	if (!verbose)
-		return;
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-}
-
-void xbd_log(enum xbd_log_level level, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	xbd_vlog(level, fmt, ap);
-	va_end(ap);
-}
-
-void xbd_log_guest(enum xbd_log_level level, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	xbd_vlog(level, fmt, ap);
-	va_end(ap);
 }
 
 /* ---- The clock ------------------------------------------------------------ */
@@ -1231,7 +1202,8 @@ static void move(struct input *in)
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	debug = getenv("DEVICE_STATES_DEBUG") != NULL;
-	verbose = getenv("XBD_TEST_VERBOSE") != NULL;
+	/* Quiet unless XBD_TEST_VERBOSE: stderr costs. */
+	xbd_test_log_level = -1;
 	fuzz_watchdog_install("device-states");
 	if (pipe2(ev_pipe, O_CLOEXEC | O_NONBLOCK))
 		abort();

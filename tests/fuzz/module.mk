@@ -29,11 +29,12 @@ build/fuzz/vbd-ring: $(wildcard include/xenbackd/*.h src/*.h src/vbd/*.h) \
 # The core's device lifecycle (device.c, device-api.c, store.c) on an
 # in-memory libxenstore, with the hotplug runner, the workers and the
 # clock replaced by records the input drives.
-DEVICE_STATES_SOURCES := tests/fuzz/device-states.c \
+DEVICE_STATES_SOURCES := tests/fuzz/device-states.c tests/unit/stubs.c \
 	src/device.c src/device-api.c src/store.c src/stats.c src/owner.c \
 	src/buf.c
 $(eval $(call fuzzer,device-states,$(DEVICE_STATES_SOURCES),$(EV_LIBS)))
-build/fuzz/device-states: $(wildcard include/xenbackd/*.h src/*.h)
+build/fuzz/device-states: $(wildcard include/xenbackd/*.h src/*.h) \
+	tests/unit/stubs.h
 build/fuzz/echo-ring build/fuzz/vbd-ring build/fuzz/device-states: \
 	tests/fuzz/watchdog.h
 

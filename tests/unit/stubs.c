@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The daemon's logging for unit tests: to stderr when XBD_TEST_VERBOSE
- * is set, else only errors and warnings.
+ * The daemon's logging for tests (stubs.h): to stderr, everything when
+ * XBD_TEST_VERBOSE is set, else only errors and warnings unless the test
+ * says otherwise.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,9 +10,17 @@
 
 #include <xenbackd/class.h>
 
+#include "stubs.h"
+
+int xbd_test_log_level = XBD_WARN;
+
 void xbd_vlog(enum xbd_log_level level, const char *fmt, va_list ap)
 {
-	if (level > XBD_WARN && !getenv("XBD_TEST_VERBOSE"))
+	static int verbose = -1;
+
+	if (verbose < 0)
+		verbose = getenv("XBD_TEST_VERBOSE") != NULL;
+	if ((int)level > xbd_test_log_level && !verbose)
 		return;
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
