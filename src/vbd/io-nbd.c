@@ -7,21 +7,27 @@
  * direction libnbd asks for (nbd_aio_get_direction) and calls
  * nbd_aio_notify_read/write.
  *
- * libnbd calls a command's completion callback exactly once, also when
- * the connection dies or the handle is closed. The callback only records
- * the result (no nbd_* call is allowed there); results are handed to io.c
- * from the loop, never from inside vbd_io_submit/kick, so that an answer
- * is given once and on the loop.
+ * libnbd calls a command's completion callback at most once: when the
+ * server answers, or with an error when the connection dies, but not when
+ * nbd_close() drops a live connection; its free callback comes exactly
+ * once, after the completion if there was one. So the completion records
+ * the result, and the free callback fails a command that got none. Neither
+ * may call nbd_*: results are handed to io.c from the loop, never from
+ * inside vbd_io_submit/kick, so that each request is answered once.
  *
  * A lost connection (the server went away, or answered garbage) fails the
  * commands in flight (libnbd completes them with an error) and whatever
  * waits; while it is down, new operations fail at once (BLKIF_RSP_ERROR)
  * and a new connection is tried every nbd-reconnect-delay, each attempt
  * given nbd-connect-timeout. Nothing is retried on the new connection: an
- * error the frontend saw is not undone behind its back.
+ * error the frontend saw is not undone behind its back. A server that
+ * keeps its socket open but answers nothing for nbd-request-timeout
+ * (when set) is treated as lost, so that its requests fail instead of
+ * hanging the guest's disk.
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,18 +54,21 @@ struct nbd_engine {
 	char *uri;
 	uint64_t size;			/* the disk's, as the frontend knows */
 	double timeout, retry;		/* seconds */
+	double stall;			/* no answer this long: lost; 0 off */
 
 	struct nbd_handle *h;		/* NULL while down */
 	enum nbd_state state;
 	bool can_flush, can_trim, readonly;
 	bool was_ready;			/* connected once: say "reconnected" */
 	bool outage_logged;		/* one warning per outage */
+	char why[200];			/* what libnbd said when it failed */
 
 	ev_io sock;
 	int sock_fd, sock_events;	/* what sock watches */
 	ev_timer connect_timer;		/* an attempt's deadline */
 	ev_timer retry_timer;		/* the next attempt */
 	ev_timer deliver_timer;		/* completions found outside on_sock */
+	ev_timer stall_timer;		/* commands out, no answer */
 
 	struct vbd_io_op *pending_head, **pending_tail;	/* not issued */
 	struct vbd_io_op *done_head, **done_tail;	/* res set */
@@ -106,6 +115,22 @@ static void scatter(struct vbd_io_op *op)
 	}
 }
 
+/*
+ * The stall timer runs while commands are out on a ready connection, and
+ * starts again at each answer.
+ */
+static void watch_stall(struct nbd_engine *n, bool answered)
+{
+	if (n->stall <= 0 || n->state != NBD_READY || !n->issued) {
+		ev_timer_stop(n->loop, &n->stall_timer);
+		return;
+	}
+	if (answered || !ev_is_active(&n->stall_timer)) {
+		n->stall_timer.repeat = n->stall;
+		ev_timer_again(n->loop, &n->stall_timer);
+	}
+}
+
 static void deliver(struct nbd_engine *n)
 {
 	struct vbd_io_op *op = n->done_head, *next;
@@ -113,6 +138,7 @@ static void deliver(struct nbd_engine *n)
 	ev_timer_stop(n->loop, &n->deliver_timer);
 	if (!op)
 		return;
+	watch_stall(n, true);
 	n->done_head = NULL;
 	n->done_tail = &n->done_head;
 	for (; op; op = next) {
@@ -147,6 +173,29 @@ static int on_command(void *user_data, int *error)
 	else
 		finish(n, op, is_rw(op) ? (long)op->length : 0);
 	return 1;
+}
+
+/*
+ * libnbd is done with the command: right after on_command, or when
+ * nbd_close dropped it unanswered, or when it could not be issued.
+ */
+static void on_command_free(void *user_data)
+{
+	struct vbd_io_op *op = user_data;
+	struct nbd_engine *n = op->owner;
+
+	if (op->res != NBD_ISSUED)
+		return;
+	n->issued--;
+	finish(n, op, -ENOTCONN);
+}
+
+/* Keeps libnbd's message of the failure that just happened. */
+static void note_error(struct nbd_engine *n)
+{
+	const char *m = nbd_get_error();
+
+	snprintf(n->why, sizeof(n->why), "%s", m && m[0] ? m : "failed");
 }
 
 /* Follows the socket in the direction libnbd wants. */
@@ -194,17 +243,17 @@ static void fail_pending(struct nbd_engine *n, long res)
  */
 static void lost(struct nbd_engine *n)
 {
-	const char *why = nbd_get_error();
-
 	if (!n->outage_logged) {
 		xbd_log(XBD_WARN, "NBD %s: %s: %s; requests fail until it is "
 			"back (retrying every %.1f s)", n->uri,
 			n->state == NBD_READY ? "connection lost"
 					      : "cannot connect",
-			why && why[0] ? why : "closed", n->retry);
+			n->why[0] ? n->why : "closed by the server", n->retry);
 		n->outage_logged = true;
 	}
+	n->why[0] = 0;
 	ev_timer_stop(n->loop, &n->connect_timer);
+	ev_timer_stop(n->loop, &n->stall_timer);
 	ev_io_stop(n->loop, &n->sock);
 	n->sock_fd = -1;
 	n->sock_events = 0;
@@ -212,9 +261,12 @@ static void lost(struct nbd_engine *n)
 		nbd_close(n->h);
 		n->h = NULL;
 	}
-	if (n->issued)
+	if (n->issued) {
+		/* Not expected: libnbd frees every command at close. */
 		xbd_log(XBD_ERROR, "NBD %s: %u commands not completed by libnbd",
 			n->uri, n->issued);
+		n->issued = 0;
+	}
 	fail_pending(n, -EIO);
 	n->state = NBD_DOWN;
 	ev_timer_set(&n->retry_timer, n->retry, 0.);
@@ -224,7 +276,8 @@ static void lost(struct nbd_engine *n)
 static void issue(struct nbd_engine *n, struct vbd_io_op *op)
 {
 	nbd_completion_callback cb = { .callback = on_command,
-				       .user_data = op };
+				       .user_data = op,
+				       .free = on_command_free };
 	void *buf = NULL;
 	int64_t r = 0;
 	unsigned int i;
@@ -301,12 +354,15 @@ static void issue(struct nbd_engine *n, struct vbd_io_op *op)
 	default:
 		break;
 	}
-	if (r < 0 && op->res == NBD_ISSUED) {
-		/* Refused before it was sent: the callback will not come. */
-		int err = nbd_get_errno();
+	if (r < 0) {
+		note_error(n);
+		if (op->res == NBD_ISSUED) {
+			/* Refused before it was sent, not yet freed. */
+			int err = nbd_get_errno();
 
-		n->issued--;
-		finish(n, op, -(err ? err : EIO));
+			n->issued--;
+			finish(n, op, -(err ? err : EIO));
+		}
 	}
 }
 
@@ -319,10 +375,9 @@ static void connected(struct nbd_engine *n)
 	struct vbd_io_op *op, *next;
 
 	if (size < 0 || (uint64_t)size < n->size) {
-		xbd_log(XBD_ERROR, "NBD %s: the export has %lld bytes, the disk "
-			"%llu: not using it", n->uri, (long long)size,
-			(unsigned long long)n->size);
-		n->outage_logged = true;
+		snprintf(n->why, sizeof(n->why), "the export has %lld bytes, "
+			 "the disk %llu", (long long)size,
+			 (unsigned long long)n->size);
 		lost(n);
 		return;
 	}
@@ -368,16 +423,18 @@ static void progress(struct nbd_engine *n)
 	if (n->h && (nbd_aio_is_dead(n->h) || nbd_aio_is_closed(n->h)))
 		lost(n);
 	watch_socket(n);
+	watch_stall(n, false);
 }
 
 static void on_sock(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct nbd_engine *n = w->data;
 
-	if (n->h && (revents & EV_READ))
-		nbd_aio_notify_read(n->h);
-	if (n->h && (revents & EV_WRITE) && !nbd_aio_is_dead(n->h))
-		nbd_aio_notify_write(n->h);
+	if (n->h && (revents & EV_READ) && nbd_aio_notify_read(n->h) < 0)
+		note_error(n);
+	if (n->h && (revents & EV_WRITE) && !nbd_aio_is_dead(n->h) &&
+	    nbd_aio_notify_write(n->h) < 0)
+		note_error(n);
 	progress(n);
 	deliver(n);
 }
@@ -387,6 +444,7 @@ static void connect_start(struct nbd_engine *n)
 	n->state = NBD_CONNECTING;
 	n->h = nbd_create();
 	if (!n->h) {
+		note_error(n);
 		lost(n);
 		deliver_later(n);
 		return;
@@ -394,8 +452,10 @@ static void connect_start(struct nbd_engine *n)
 	nbd_set_handle_name(n->h, "xenbackd");
 	ev_timer_set(&n->connect_timer, n->timeout, 0.);
 	ev_timer_start(n->loop, &n->connect_timer);
-	if (nbd_aio_connect_uri(n->h, n->uri) < 0)
+	if (nbd_aio_connect_uri(n->h, n->uri) < 0) {
+		note_error(n);
 		lost(n);
+	}
 	else
 		progress(n);
 	deliver_later(n);
@@ -407,11 +467,20 @@ static void on_connect_timer(struct ev_loop *loop, ev_timer *t, int revents)
 
 	if (n->state != NBD_CONNECTING)
 		return;
-	if (!n->outage_logged) {
-		xbd_log(XBD_WARN, "NBD %s: no connection in %.1f s", n->uri,
-			n->timeout);
-	}
-	n->outage_logged = true;
+	snprintf(n->why, sizeof(n->why), "no connection in %.1f s",
+		 n->timeout);
+	lost(n);
+	deliver(n);
+}
+
+static void on_stall_timer(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct nbd_engine *n = t->data;
+
+	if (n->state != NBD_READY || !n->issued)
+		return;
+	snprintf(n->why, sizeof(n->why), "no answer in %.1f s to %u "
+		 "command(s)", n->stall, n->issued);
 	lost(n);
 	deliver(n);
 }
@@ -475,6 +544,7 @@ static void nbd_destroy(struct vbd_io_engine *e)
 	ev_timer_stop(n->loop, &n->connect_timer);
 	ev_timer_stop(n->loop, &n->retry_timer);
 	ev_timer_stop(n->loop, &n->deliver_timer);
+	ev_timer_stop(n->loop, &n->stall_timer);
 	if (n->h)
 		nbd_close(n->h);
 	free(n->uri);
@@ -507,6 +577,7 @@ struct vbd_io_engine *vbd_io_nbd_create(struct ev_loop *loop,
 	n->size = cfg->nbd_size;
 	n->timeout = (cfg->nbd_timeout_ms ? cfg->nbd_timeout_ms : 3000) / 1e3;
 	n->retry = (cfg->nbd_retry_ms ? cfg->nbd_retry_ms : 1000) / 1e3;
+	n->stall = cfg->nbd_request_timeout_ms / 1e3;
 	n->pending_tail = &n->pending_head;
 	n->done_tail = &n->done_head;
 	n->sock_fd = -1;
@@ -518,6 +589,8 @@ struct vbd_io_engine *vbd_io_nbd_create(struct ev_loop *loop,
 	n->retry_timer.data = n;
 	ev_init(&n->deliver_timer, on_deliver_timer);
 	n->deliver_timer.data = n;
+	ev_init(&n->stall_timer, on_stall_timer);
+	n->stall_timer.data = n;
 	/* Operations queue until the connection is up. */
 	connect_start(n);
 	return &n->base;

@@ -65,6 +65,7 @@ struct vbd_io_config {
 	uint64_t nbd_size;
 	unsigned int nbd_timeout_ms;	/* a connection attempt, at most */
 	unsigned int nbd_retry_ms;	/* between attempts */
+	unsigned int nbd_request_timeout_ms;	/* no answer: lost; 0 off */
 	/* After each batch of completions (responses to push). */
 	void (*batch_done)(void *ctx);
 	void *ctx;

@@ -161,6 +161,7 @@ static void load(struct vbd_options *o, struct loader *l)
 	opt_bool(l, "online-resize", &o->online_resize);
 	opt_uint(l, "nbd-connect-timeout", 1, 60, &o->nbd_timeout);
 	opt_uint(l, "nbd-reconnect-delay", 100, 60000, &o->nbd_retry);
+	opt_uint(l, "nbd-request-timeout", 0, 3600, &o->nbd_request_timeout);
 
 	{
 		unsigned int ss = o->file_sector_size;

@@ -46,6 +46,7 @@ struct vbd_options {
 	bool online_resize;			/* online-resize */
 	unsigned int nbd_timeout;		/* nbd-connect-timeout, s */
 	unsigned int nbd_retry;			/* nbd-reconnect-delay, ms */
+	unsigned int nbd_request_timeout;	/* nbd-request-timeout, s; 0 off */
 };
 
 /* Returns the value of option key, or NULL when unset. */

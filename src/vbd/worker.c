@@ -86,6 +86,7 @@ int vbd_worker_start(struct xbd_worker *w)
 	cfg.nbd_size = v->backing.size;
 	cfg.nbd_timeout_ms = v->opt.nbd_timeout * 1000;
 	cfg.nbd_retry_ms = v->opt.nbd_retry;
+	cfg.nbd_request_timeout_ms = v->opt.nbd_request_timeout * 1000;
 	cfg.batch_done = on_batch_done;
 	cfg.ctx = wd;
 	wd->io = vbd_io_create(wd->loop, &cfg);
