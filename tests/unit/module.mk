@@ -13,11 +13,14 @@ $(eval $(call program,tests/unit/test-vbd-frontend,tests/unit/test-vbd-frontend.
 $(eval $(call program,tests/unit/test-vbd-options,tests/unit/test-vbd-options.c src/vbd/options.c $(KIT_PURE_SOURCES),))
 $(eval $(call program,tests/unit/test-vbd-io-engines,tests/unit/test-vbd-io-engines.c $(VBD_IO_SOURCES) $(VBD_TEST_STUBS),$(EV_LIBS) $(URING_LIBS) $(NBD_LIBS) -lpthread))
 
+# The main process's check of an NBD export (nbdkit where installed).
+$(eval $(call program,tests/unit/test-vbd-nbd-backing,tests/unit/test-vbd-nbd-backing.c src/vbd/backing.c,$(NBD_LIBS)))
+
 # The metrics' plain functions: latency buckets, sums, label escaping.
 $(eval $(call program,tests/unit/test-metrics,tests/unit/test-metrics.c src/stats.c src/buf.c,))
 
 TESTS += $(addprefix $(O)/tests/unit/,test-ring test-ring-nodes test-metrics test-vbd-abi test-vbd-request \
-	test-vbd-frontend test-vbd-options test-vbd-io-engines)
+	test-vbd-frontend test-vbd-options test-vbd-io-engines test-vbd-nbd-backing)
 
 # The worker side against an in-process guest (grant table, event
 # channel and the worker process of src/worker.c replaced in the test
