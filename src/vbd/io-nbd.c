@@ -502,6 +502,9 @@ static void nbd_submit(struct vbd_io_engine *e, struct vbd_io_op *op)
 {
 	struct nbd_engine *n = (struct nbd_engine *)e;
 
+	/* Whatever path it takes, deliver() sees no stale buffer. */
+	op->bounce = NULL;
+	op->owner = n;
 	append(&n->pending_tail, op);
 }
 
