@@ -62,11 +62,13 @@ $(O)/src/main.o $(O)/src/xenbackctl.o: $(O)/version.stamp
 XEN_LIBS   = -lxenstore -lxengnttab -lxenevtchn -lxentoolcore -lxentoollog
 EV_LIBS    = -lev
 URING_LIBS = $(if $(filter 1,$(HAVE_LIBURING)),-luring)
+NBD_LIBS   = $(if $(filter 1,$(HAVE_LIBNBD)),-lnbd)
 SD_LIBS    = $(if $(filter 1,$(HAVE_SYSTEMD)),-lsystemd)
 
 XBD_CFLAGS = -std=c11 -D_GNU_SOURCE -fPIC -Wall -Wextra -Werror \
 	-Wno-unused-parameter -Iinclude -Isrc -MMD -MP \
-	-DHAVE_LIBURING=$(HAVE_LIBURING) -DHAVE_SYSTEMD=$(HAVE_SYSTEMD) \
+	-DHAVE_LIBURING=$(HAVE_LIBURING) -DHAVE_LIBNBD=$(HAVE_LIBNBD) \
+	-DHAVE_SYSTEMD=$(HAVE_SYSTEMD) \
 	-DXENDIR='"$(xendir)"' -DRUNDIR='"$(rundir)"' \
 	-DXBD_VERSION='"$(XBD_VERSION)"'
 SAN_FLAGS  = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer

@@ -9,7 +9,7 @@ XENBACKD_SOURCES := src/main.c src/config.c src/log.c src/clock.c src/classes.c 
 	src/hotplug.c src/worker.c \
 	src/control.c src/buf.c src/notify.c src/owner.c src/check-uint.c \
 	src/class-options.c src/kernel-backend.c $(sort $(wildcard src/ring*.c))
-XENBACKD_LIBS = $(XEN_LIBS) $(EV_LIBS) $(URING_LIBS) $(SD_LIBS) -lpthread
+XENBACKD_LIBS = $(XEN_LIBS) $(EV_LIBS) $(URING_LIBS) $(NBD_LIBS) $(SD_LIBS) -lpthread
 
 # The classes: a class is a directory (src/NAME/, examples/NAME/) whose
 # module.mk appends its sources to XBD_CLASS_SOURCES, and one of them

@@ -13,7 +13,12 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 #include <unistd.h>
+#if HAVE_LIBNBD
+#include <libnbd.h>
+#include <poll.h>
+#endif
 
 #include "vbd/backing.h"
 
@@ -240,11 +245,149 @@ int vbd_backing_open(struct vbd_backing *b, const char *path, bool readonly,
 	return 0;
 }
 
+bool vbd_backing_is_nbd_uri(const char *s)
+{
+	static const char *const schemes[] = { "nbd://", "nbd+unix://",
+					       "nbds://", "nbds+unix://" };
+	unsigned int i;
+
+	for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
+		if (!strncmp(s, schemes[i], strlen(schemes[i])))
+			return true;
+	return false;
+}
+
+#if HAVE_LIBNBD
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/*
+ * Drives h's connection until it is ready, dead, or the deadline passes:
+ * the main process must not wait long for a server that does not answer.
+ * 0, -1 (libnbd's error), or -2 (the deadline passed).
+ */
+static int nbd_wait_ready(struct nbd_handle *h, uint64_t deadline)
+{
+	while (!nbd_aio_is_ready(h)) {
+		struct pollfd p = { .fd = nbd_aio_get_fd(h) };
+		unsigned int dir = nbd_aio_get_direction(h);
+		uint64_t t = now_ms();
+		int n;
+
+		if (nbd_aio_is_dead(h) || nbd_aio_is_closed(h) || p.fd < 0)
+			return -1;
+		if (t >= deadline)
+			return -2;
+		if (dir & LIBNBD_AIO_DIRECTION_READ)
+			p.events |= POLLIN;
+		if (dir & LIBNBD_AIO_DIRECTION_WRITE)
+			p.events |= POLLOUT;
+		n = poll(&p, 1, (int)(deadline - t));
+		if (n <= 0)
+			continue;
+		if ((p.revents & (POLLIN | POLLHUP | POLLERR)) &&
+		    nbd_aio_notify_read(h) < 0)
+			return -1;
+		if ((p.revents & POLLOUT) && nbd_aio_notify_write(h) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* libnbd's message for the last error, or errno's. */
+static const char *nbd_why(int err)
+{
+	const char *m = nbd_get_error();
+
+	return m && m[0] ? m : strerror(err);
+}
+
+int vbd_backing_probe_nbd(struct vbd_backing *b, const char *uri,
+			  bool readonly, unsigned int timeout_ms,
+			  char *msg, size_t msglen)
+{
+	struct nbd_handle *h;
+	int64_t size;
+	int err, ro, ret;
+
+	memset(b, 0, sizeof(*b));
+	b->fd = -1;
+	h = nbd_create();
+	if (!h)
+		return fail(msg, msglen, ENOMEM, "NBD: %s", nbd_why(ENOMEM));
+	nbd_set_handle_name(h, "xenbackd-probe");
+	ret = nbd_aio_connect_uri(h, uri);
+	if (ret == 0)
+		ret = nbd_wait_ready(h, now_ms() + timeout_ms);
+	if (ret == -2) {
+		fail(msg, msglen, ETIMEDOUT, "NBD server %s: no answer in "
+		     "%u ms", uri, timeout_ms);
+		nbd_close(h);
+		return ETIMEDOUT;
+	}
+	if (ret < 0) {
+		err = nbd_get_errno() ? nbd_get_errno() : EIO;
+		fail(msg, msglen, err, "NBD server %s: %s", uri, nbd_why(err));
+		nbd_close(h);
+		return err;
+	}
+	size = nbd_get_size(h);
+	ro = nbd_is_read_only(h);
+	if (size < 0 || ro < 0) {
+		err = nbd_get_errno() ? nbd_get_errno() : EIO;
+		fail(msg, msglen, err, "NBD server %s: %s", uri, nbd_why(err));
+		nbd_close(h);
+		return err;
+	}
+	b->nbd_uri = strdup(uri);
+	if (!b->nbd_uri) {
+		nbd_close(h);
+		return fail(msg, msglen, ENOMEM, "out of memory");
+	}
+	b->readonly = readonly || ro == 1;
+	b->sector_size = 512;
+	b->physical_sector_size = 512;
+	{
+		int64_t pref = nbd_get_block_size(h, LIBNBD_SIZE_PREFERRED);
+
+		if (pref >= 512 && pref <= 4096 && pow2((uint64_t)pref))
+			b->physical_sector_size = (unsigned int)pref;
+	}
+	b->size = (uint64_t)size - (uint64_t)size % b->sector_size;
+	b->cache = nbd_can_flush(h) == 1;
+	b->discard = !b->readonly && nbd_can_trim(h) == 1;
+	b->discard_granularity = b->physical_sector_size;
+	b->discard_alignment = 0;
+	nbd_close(h);
+	return 0;
+}
+#else
+int vbd_backing_probe_nbd(struct vbd_backing *b, const char *uri,
+			  bool readonly, unsigned int timeout_ms,
+			  char *msg, size_t msglen)
+{
+	memset(b, 0, sizeof(*b));
+	b->fd = -1;
+	return fail(msg, msglen, EPROTONOSUPPORT, "%s: this xenbackd is "
+		    "built without NBD support (libnbd)", uri);
+}
+#endif
+
 int vbd_backing_current_size(const struct vbd_backing *b, uint64_t *size)
 {
 	uint64_t s;
 	struct stat st;
 
+	if (b->nbd_uri) {
+		/* Fixed while connected: a resize is not followed. */
+		*size = b->size;
+		return 0;
+	}
 	if (b->is_block) {
 		if (ioctl(b->fd, BLKGETSIZE64, &s) < 0)
 			return -1;
@@ -262,4 +405,6 @@ void vbd_backing_close(struct vbd_backing *b)
 	if (b->fd >= 0)
 		close(b->fd);
 	b->fd = -1;
+	free(b->nbd_uri);
+	b->nbd_uri = NULL;
 }

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The backing store: a raw file or a block device, opened in the main
- * process (as root) and handed to the worker as an fd.
+ * process (as root) and handed to the worker as an fd; or an export of an
+ * NBD server, which the main process probes (size, flags) and the worker
+ * connects to itself (io-nbd.c).
  */
 #ifndef VBD_BACKING_H
 #define VBD_BACKING_H
@@ -27,6 +29,7 @@ struct vbd_backing {
 	unsigned int discard_granularity;	/* bytes */
 	unsigned int discard_alignment;		/* bytes */
 	bool cache;			/* has a volatile cache (flush useful) */
+	char *nbd_uri;			/* NBD: the server's URI (fd is -1) */
 };
 
 /*
@@ -42,6 +45,20 @@ const char *vbd_backing_path_from_params(const char *s);
  */
 int vbd_backing_open(struct vbd_backing *b, const char *path, bool readonly,
 		     const struct vbd_options *o, char *msg, size_t msglen);
+
+/* Whether a params value (after its prefix) names an NBD export. */
+bool vbd_backing_is_nbd_uri(const char *s);
+
+/*
+ * Connects to the NBD server at uri, at most timeout_ms, to learn the
+ * export's size and flags (read-only, flush, trim), and disconnects: the
+ * worker connects again. readonly: the toolstack's mode lacks "w" (a
+ * read-only export makes the device read-only too). 0, or an errno value
+ * with a message in msg. Without libnbd in the build: EPROTONOSUPPORT.
+ */
+int vbd_backing_probe_nbd(struct vbd_backing *b, const char *uri,
+			  bool readonly, unsigned int timeout_ms,
+			  char *msg, size_t msglen);
 
 /* The store's current size in bytes, rounded down to the sector size. */
 int vbd_backing_current_size(const struct vbd_backing *b, uint64_t *size);

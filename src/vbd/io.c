@@ -164,7 +164,16 @@ struct vbd_io *vbd_io_create(struct ev_loop *loop,
 		return NULL;
 	io->loop = loop;
 	io->cfg = *cfg;
-	if (cfg->engine != VBD_ENGINE_THREADS) {
+	if (cfg->nbd_uri) {
+		/* An NBD export: its engine or nothing. */
+		io->primary = vbd_io_nbd_create(loop, cfg);
+		if (!io->primary) {
+			err = errno;
+			free(io);
+			errno = err;
+			return NULL;
+		}
+	} else if (cfg->engine != VBD_ENGINE_THREADS) {
 		io->primary = vbd_io_uring_create(loop, cfg);
 		if (!io->primary) {
 			err = errno;
@@ -182,13 +191,13 @@ struct vbd_io *vbd_io_create(struct ev_loop *loop,
 		errno = err;
 		return NULL;
 	}
-	io->capacity = strcmp(io->primary->ops->name, "io_uring") ?
-		       cfg->threads : cfg->depth;
+	io->capacity = strcmp(io->primary->ops->name, "threads") ?
+		       cfg->depth : cfg->threads;
 	io->primary->io = io;
 	io->primary->complete = on_complete;
 	io->primary->batch_end = on_batch_end;
 	/* A small pool for what the primary engine has no operation for. */
-	if (cfg->is_block &&
+	if (cfg->is_block && !cfg->nbd_uri &&
 	    (!io->primary->ops->supports(io->primary, VBD_IO_DISCARD) ||
 	     !io->primary->ops->supports(io->primary,
 					 VBD_IO_SECURE_DISCARD))) {

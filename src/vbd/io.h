@@ -10,6 +10,8 @@
  *
  * Engines: io_uring (liburing) and a small thread pool; the pool also
  * serves the operations io_uring has no opcode for (block-device discard).
+ * An NBD export has its own engine (io-nbd.c, libnbd's asynchronous API on
+ * the same loop): its discard is NBD_CMD_TRIM.
  * Short transfers are continued; a direct-I/O fd that refuses an access
  * pattern (EINVAL) is switched to buffered I/O once and the op retried.
  */
@@ -48,6 +50,8 @@ struct vbd_io_op {
 	uint64_t done_bytes;
 	long res;
 	bool retried;
+	void *bounce;		/* NBD: the data of a scattered transfer */
+	void *owner;		/* NBD: the engine, for libnbd's callback */
 };
 
 struct vbd_io_config {
@@ -56,6 +60,12 @@ struct vbd_io_config {
 	unsigned int depth;		/* io_uring queue entries */
 	int fd;				/* the backing store */
 	bool is_block;			/* discard: BLKDISCARD, not fallocate */
+	/* NBD (fd -1): the export, its size, the connection's timings. */
+	const char *nbd_uri;
+	uint64_t nbd_size;
+	unsigned int nbd_timeout_ms;	/* a connection attempt, at most */
+	unsigned int nbd_retry_ms;	/* between attempts */
+	unsigned int nbd_request_timeout_ms;	/* no answer: lost; 0 off */
 	/* After each batch of completions (responses to push). */
 	void (*batch_done)(void *ctx);
 	void *ctx;
@@ -68,7 +78,7 @@ struct vbd_io_config {
  */
 struct vbd_io *vbd_io_create(struct ev_loop *loop,
 			     const struct vbd_io_config *cfg);
-/* The engine in use: "io_uring" or "threads". */
+/* The engine in use: "io_uring", "threads" or "nbd". */
 const char *vbd_io_engine_name(const struct vbd_io *io);
 /* Queues op; it starts no later than the next vbd_io_kick(). */
 void vbd_io_submit(struct vbd_io *io, struct vbd_io_op *op);
@@ -109,6 +119,9 @@ struct vbd_io_engine *vbd_io_uring_create(struct ev_loop *loop,
 					  const struct vbd_io_config *cfg);
 struct vbd_io_engine *vbd_io_threads_create(struct ev_loop *loop,
 					    const struct vbd_io_config *cfg);
+/* Without libnbd in the build: NULL, errno EPROTONOSUPPORT. */
+struct vbd_io_engine *vbd_io_nbd_create(struct ev_loop *loop,
+					const struct vbd_io_config *cfg);
 
 /* Runs op synchronously (thread pool): returns bytes done or -errno. */
 long vbd_io_sync(int fd, bool is_block, struct vbd_io_op *op);

@@ -130,6 +130,8 @@ static void load(struct vbd_options *o, struct loader *l)
 	o->file_sector_size = 512;
 	o->batch = 64;
 	o->online_resize = true;
+	o->nbd_timeout = 3;
+	o->nbd_retry = 1000;
 
 	if (!l)
 		return;
@@ -157,6 +159,9 @@ static void load(struct vbd_options *o, struct loader *l)
 	opt_bool(l, "persistent", &o->persistent);
 	opt_uint(l, "batch", 1, 4096, &o->batch);
 	opt_bool(l, "online-resize", &o->online_resize);
+	opt_uint(l, "nbd-connect-timeout", 1, 60, &o->nbd_timeout);
+	opt_uint(l, "nbd-reconnect-delay", 100, 60000, &o->nbd_retry);
+	opt_uint(l, "nbd-request-timeout", 0, 3600, &o->nbd_request_timeout);
 
 	{
 		unsigned int ss = o->file_sector_size;

@@ -44,6 +44,9 @@ struct vbd_options {
 	unsigned int file_sector_size;		/* file-sector-size */
 	unsigned int batch;			/* batch: requests per ring pass */
 	bool online_resize;			/* online-resize */
+	unsigned int nbd_timeout;		/* nbd-connect-timeout, s */
+	unsigned int nbd_retry;			/* nbd-reconnect-delay, ms */
+	unsigned int nbd_request_timeout;	/* nbd-request-timeout, s; 0 off */
 };
 
 /* Returns the value of option key, or NULL when unset. */

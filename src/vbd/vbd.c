@@ -13,13 +13,23 @@
 #include "vbd/device.h"
 #include "vbd/vbd.h"
 
+/*
+ * Flush is offered where the store keeps a volatile cache: files and block
+ * devices always (the page cache), an NBD export when its server takes
+ * NBD_CMD_FLUSH. Before the store is open (setup), the option alone.
+ */
+static bool vbd_offers_flush(const struct vbd_device *v)
+{
+	return v->opt.flush && (!v->backing_open || v->backing.cache);
+}
+
 void vbd_device_limits(const struct vbd_device *v, struct vbd_limits *lim)
 {
 	memset(lim, 0, sizeof(*lim));
 	lim->nr_sectors = v->backing.size >> VBD_SECTOR_SHIFT;
 	lim->sector_size = v->backing.sector_size;
 	lim->readonly = v->backing.readonly;
-	lim->flush = v->opt.flush;
+	lim->flush = vbd_offers_flush(v);
 	lim->barrier = v->opt.barrier;
 	lim->discard = v->discard;
 	lim->discard_secure = v->discard && v->backing.discard_secure;
@@ -91,9 +101,9 @@ static bool backend_bool(struct xbd_device *d, const char *node, bool dflt)
 static int vbd_backing_ready(struct xbd_device *d)
 {
 	struct vbd_device *v = xbd_device_priv(d);
-	char *path, *mode, *dtype, msg[256];
+	char *path, *mode, *dtype, msg[320];
 	const char *p;
-	bool readonly;
+	bool readonly, nbd;
 	int err;
 
 	close_backing(d, v);
@@ -113,15 +123,28 @@ static int vbd_backing_ready(struct xbd_device *d)
 	readonly = !mode || !strchr(mode, 'w');
 	free(mode);
 
-	err = vbd_backing_open(&v->backing, p, readonly, &v->opt, msg,
-			       sizeof(msg));
+	nbd = vbd_backing_is_nbd_uri(p);
+	if (nbd)
+		err = vbd_backing_probe_nbd(&v->backing, p, readonly,
+					    v->opt.nbd_timeout * 1000, msg,
+					    sizeof(msg));
+	else
+		err = vbd_backing_open(&v->backing, p, readonly, &v->opt, msg,
+				       sizeof(msg));
 	if (err) {
 		xbd_device_error(d, err, "opening the backing store: %s", msg);
 		free(path);
 		return -1;
 	}
-	xbd_device_keep_fd(d, v->backing.fd);
+	if (v->backing.fd >= 0)
+		xbd_device_keep_fd(d, v->backing.fd);
 	v->backing_open = true;
+	/* An export the server offers read-only makes a read-only disk. */
+	if (nbd && v->backing.readonly && !readonly) {
+		xbd_log(XBD_WARN, "%s: the NBD server offers %s read-only: "
+			"the disk is read-only", xbd_device_name(d), p);
+		readonly = true;
+	}
 
 	v->info = readonly ? VDISK_READONLY : 0;
 	dtype = xbd_backend_read(d, "device-type");
@@ -134,8 +157,8 @@ static int vbd_backing_ready(struct xbd_device *d)
 		     backend_bool(d, "discard-enable", true);
 
 	xbd_log(XBD_INFO, "%s: %s %s%s, %llu bytes, sectors %u/%u%s%s",
-		xbd_device_name(d), v->backing.is_block ? "block device"
-							: "file",
+		xbd_device_name(d), nbd ? "NBD export" :
+				    v->backing.is_block ? "block device" : "file",
 		p, readonly ? " (read-only)" : "",
 		(unsigned long long)v->backing.size, v->backing.sector_size,
 		v->backing.physical_sector_size,
@@ -216,7 +239,8 @@ static int write_properties(struct xbd_device *d, struct vbd_device *v)
 			       b->discard_secure)))
 		return -1;
 	if (xbd_backend_write(d, "feature-discard", "%d", v->discard) ||
-	    xbd_backend_write(d, "feature-flush-cache", "%d", v->opt.flush) ||
+	    xbd_backend_write(d, "feature-flush-cache", "%d",
+			      vbd_offers_flush(v)) ||
 	    xbd_backend_write(d, "feature-barrier", "%d", v->opt.barrier))
 		return -1;
 	return 0;

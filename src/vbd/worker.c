@@ -82,6 +82,11 @@ int vbd_worker_start(struct xbd_worker *w)
 	cfg.depth = v->opt.io_depth;
 	cfg.fd = v->backing.fd;
 	cfg.is_block = v->backing.is_block;
+	cfg.nbd_uri = v->backing.nbd_uri;
+	cfg.nbd_size = v->backing.size;
+	cfg.nbd_timeout_ms = v->opt.nbd_timeout * 1000;
+	cfg.nbd_retry_ms = v->opt.nbd_retry;
+	cfg.nbd_request_timeout_ms = v->opt.nbd_request_timeout * 1000;
 	cfg.batch_done = on_batch_done;
 	cfg.ctx = wd;
 	wd->io = vbd_io_create(wd->loop, &cfg);

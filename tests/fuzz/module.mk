@@ -23,7 +23,7 @@ VBD_RING_SOURCES := tests/fuzz/vbd-ring.c tests/unit/inproc-guest.c \
 	tests/unit/stubs.c $(VBD_PURE_SOURCES) src/vbd/io.c \
 	$(addprefix src/vbd/,backing.c grants.c ring.c dispatch.c worker.c) \
 	src/ring.c src/ring-nodes.c src/check-uint.c
-$(eval $(call fuzzer,vbd-ring,$(VBD_RING_SOURCES),$(EV_LIBS)))
+$(eval $(call fuzzer,vbd-ring,$(VBD_RING_SOURCES),$(EV_LIBS) $(NBD_LIBS)))
 build/fuzz/vbd-ring: $(wildcard include/xenbackd/*.h src/*.h src/vbd/*.h) \
 	tests/unit/inproc-guest.h
 # The core's device lifecycle (device.c, device-api.c, store.c) on an

@@ -235,6 +235,13 @@ struct vbd_io_engine *vbd_io_uring_create(struct ev_loop *loop,
 	return NULL;
 }
 
+struct vbd_io_engine *vbd_io_nbd_create(struct ev_loop *loop,
+					const struct vbd_io_config *cfg)
+{
+	errno = ENOSYS;
+	return NULL;
+}
+
 struct vbd_io_engine *vbd_io_threads_create(struct ev_loop *loop,
 					    const struct vbd_io_config *cfg)
 {

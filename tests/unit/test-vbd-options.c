@@ -37,13 +37,17 @@ int main(void)
 		"max-indirect-segments", "512", "max-persistent-grants", "100",
 		"flush-cache", "no", "barrier", "0", "discard", "off",
 		"persistent", "false", "file-sector-size", "4096",
-		"batch", "16", "online-resize", "0", NULL,
+		"batch", "16", "online-resize", "0",
+		"nbd-connect-timeout", "10", "nbd-reconnect-delay", "250",
+		"nbd-request-timeout", "30", NULL,
 	};
 	static const char *const bad[] = {
 		"io-engine", "aio", "io-threads", "0", "direct-io", "maybe",
 		"max-ring-page-order", "5", "max-queues", "17",
 		"flush-cache", "2", "file-sector-size", "1024",
-		"max-indirect-segments", "-1", "batch", "", NULL,
+		"max-indirect-segments", "-1", "batch", "",
+		"nbd-connect-timeout", "0", "nbd-reconnect-delay", "99",
+		"nbd-request-timeout", "3601", NULL,
 	};
 	struct vbd_options o;
 
@@ -57,6 +61,9 @@ int main(void)
 	CHECK(o.flush && o.barrier && o.discard && o.persistent);
 	CHECK(o.online_resize);
 	CHECK_EQ(o.file_sector_size, 512);
+	CHECK_EQ(o.nbd_timeout, 3);
+	CHECK_EQ(o.nbd_retry, 1000);
+	CHECK_EQ(o.nbd_request_timeout, 0);
 
 	table = all;
 	vbd_options_load(&o, get, warn);
@@ -74,11 +81,17 @@ int main(void)
 	CHECK_EQ(o.file_sector_size, 4096);
 	CHECK_EQ(o.batch, 16);
 	CHECK(!o.online_resize);
+	CHECK_EQ(o.nbd_timeout, 10);
+	CHECK_EQ(o.nbd_retry, 250);
+	CHECK_EQ(o.nbd_request_timeout, 30);
 
 	table = bad;
 	warnings = 0;
 	vbd_options_load(&o, get, warn);
-	CHECK_EQ(warnings, 9);
+	CHECK_EQ(warnings, 12);
+	CHECK_EQ(o.nbd_timeout, 3);
+	CHECK_EQ(o.nbd_retry, 1000);
+	CHECK_EQ(o.nbd_request_timeout, 0);
 	CHECK_EQ(o.io_engine, VBD_ENGINE_AUTO);
 	CHECK_EQ(o.io_threads, 8);
 	CHECK_EQ(o.direct_io, VBD_DIRECT_AUTO);
