@@ -52,7 +52,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <xenbackd/class.h>
@@ -740,6 +742,44 @@ static void on_mapped(const uint32_t *refs, uint32_t count, int prot,
 /* ---- Running the worker --------------------------------------------------- */
 
 /* Runs the worker's loop until nothing happens (bounded). */
+/*
+ * The monotonic clock, the fuzzer's: libev's timers (a storming port
+ * stays masked for 2 ms) and the kit's latencies read it, and it moves
+ * only in run_worker, so that a step sees the same thing however long it
+ * took (under load a real 2 ms passed or not, and an input failed once
+ * and passed when run again). Other clocks (libFuzzer's) are the
+ * system's. It never goes back, across inputs too: libev would not
+ * expect it.
+ */
+static struct timespec fuzz_now = { .tv_sec = 1000 };
+
+int clock_gettime(clockid_t id, struct timespec *ts)
+{
+	if (id == CLOCK_MONOTONIC) {
+		*ts = fuzz_now;
+		return 0;
+	}
+	return (int)syscall(SYS_clock_gettime, id, ts);
+}
+
+static void time_passes(long ns)
+{
+	fuzz_now.tv_nsec += ns;
+	while (fuzz_now.tv_nsec >= 1000000000L) {
+		fuzz_now.tv_nsec -= 1000000000L;
+		fuzz_now.tv_sec++;
+	}
+}
+
+static void tick(void)
+{
+	time_passes(3000000);
+}
+
+/*
+ * Runs the worker's loop until nothing changes, 3 ms passing each round:
+ * more than a masked port waits, so every unmask is due by the end.
+ */
 static void run_worker(void)
 {
 	uint64_t last = ~0ull;
@@ -748,6 +788,7 @@ static void run_worker(void)
 	for (int i = 0; i < 64 && !W.failed && !W.stopped; i++) {
 		uint64_t now = ops_done;
 
+		tick();
 		for (unsigned int q = 0; q < nr_queues; q++)
 			now += stats(q)->requests * 7 + stats(q)->in_flight;
 		now += engine.nr_queued * 131 + engine.nr_started * 17;
@@ -921,6 +962,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	guest_hooks.mapped = on_mapped;
 	guest_hooks.copied = on_copied;
+	guest_hooks.tick = tick;
 	fuzz_watchdog_install("vbd-ring");
 	debug = getenv("VBD_RING_DEBUG") != NULL;
 	disk = mmap(NULL, DISK_MAX, PROT_READ | PROT_WRITE,

@@ -292,8 +292,11 @@ bool guest_worker_drain(void)
 
 	w->failed = false;
 	worker_rings_drain(&w->rings);
-	while (!w->stopped && ev_time() - start < 5)
-		ev_run(w->loop, EVRUN_ONCE);
+	while (!w->stopped && ev_time() - start < 5) {
+		if (guest_hooks.tick)
+			guest_hooks.tick();
+		ev_run(w->loop, guest_hooks.tick ? EVRUN_NOWAIT : EVRUN_ONCE);
+	}
 	memset(guest_grants, 0, sizeof(guest_grants));
 	return w->stopped;
 }

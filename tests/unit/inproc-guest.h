@@ -52,6 +52,12 @@ struct guest_hooks {
 	void (*unmapping)(void *addr, uint32_t count);
 	/* A grant-copy segment into (to_guest) or out of page ref. */
 	void (*copied)(uint32_t ref, bool to_guest);
+	/*
+	 * A test that keeps the monotonic clock itself: called before each
+	 * round of guest_worker_drain()'s loop, to let time pass (the loop
+	 * then does not wait for it).
+	 */
+	void (*tick)(void);
 };
 extern struct guest_hooks guest_hooks;
 
