@@ -240,11 +240,18 @@ int raw_connect(unsigned domid)
 	free(path);
 	if (fd < 0)
 		return -1;
-	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr))) {
-		close(fd);
-		return -1;
+	/* A listener with a full backlog (hundreds of clients at once on a
+	 * loaded machine) says EAGAIN: wait a little, as a client would. */
+	for (int tries = 0;; tries++) {
+		if (!connect(fd, (struct sockaddr *)&addr, sizeof(addr)))
+			return fd;
+		if ((errno != EAGAIN && errno != EINTR) || tries == 200)
+			break;
+		usleep(10000);
 	}
-	return fd;
+	fprintf(stderr, "connect to %s: %s\n", addr.sun_path, strerror(errno));
+	close(fd);
+	return -1;
 }
 
 static bool write_all(int fd, const void *data, size_t len)
