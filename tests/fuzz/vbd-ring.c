@@ -411,9 +411,24 @@ static void consume(unsigned int q)
 	struct queue *g = &Q[q];
 	RING_IDX prod;
 
-	note_taken(q);
 	prod = sring(q)->rsp_prod;
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (overrun && !clobbered) {
+		/*
+		 * A guest that wrote past its free slots: the backend may
+		 * legitimately take more than a ring of requests between two
+		 * looks (slots it answered meanwhile were free to it), and
+		 * which request a slot held when copied is not known. Only
+		 * that no answer comes before its request is checked here;
+		 * at the end every request taken must be answered.
+		 */
+		ASSERT((RING_IDX)(backend_cons(q) - prod) <= 2 * size);
+		g->taken = backend_cons(q);
+		g->cons = prod;
+		g->nr_out = (RING_IDX)(g->taken - prod);
+		return;
+	}
+	note_taken(q);
 	if (clobbered) {
 		/*
 		 * The guest had the backend write data over its own ring
